@@ -1,0 +1,752 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP/1.x stream framing, shared by the BPF program and the userspace tests.
+ *
+ * The BPF program sees TCP segments (cgroup_skb), not read()/write() buffers, so
+ * message starts can be anywhere in a segment and lines can straddle segments.
+ * The parser therefore frames the byte stream like an HTTP implementation does
+ * (start line, headers, Content-Length or chunked body) and only looks for a
+ * request or status line where a message can start. That is what makes
+ * pipelining exact and keeps "HTTP/1.1 200" inside a body from counting.
+ *
+ * Costs are kept per line, not per byte: a window of the segment is loaded once,
+ * line ends are found 8 bytes at a time, header names are compared as words and
+ * bodies are skipped arithmetically without being loaded.
+ *
+ * The includer provides, before including this header:
+ *   HTTP_LOAD(feed, offset, dst, len) -> 0 on success   (copy payload bytes)
+ *   HTTP_ON_EXCHANGE(feed, method, status, latency_ns, has_latency)
+ *   HTTP_ON_NOTE(feed, note)                            (enum http_note)
+ *   HTTP_LOOP(nr, callback, ctx)                        (bpf_loop or a for loop)
+ * and the __u8/__u16/__u32/__u64/__s32/__s64 types.
+ *
+ * The code is the common subset of C and C++ so the tests compile this exact file.
+ */
+#ifndef HTTP_STATISTICS_HTTP_PARSER_H
+#define HTTP_STATISTICS_HTTP_PARSER_H
+
+#ifndef HTTP_INLINE
+#define HTTP_INLINE static inline __attribute__((always_inline))
+#endif
+/* Leaf functions with loops. In BPF they are global functions, which the
+ * verifier checks once on their own instead of at every call site; their
+ * pointer arguments may be NULL as far as it knows, hence the checks. */
+#if defined(__bpf__)
+#define HTTP_LEAF __attribute__((noinline))
+/* Hide a value from clang so it keeps a mask that the verifier needs. */
+#define HTTP_OPAQUE(x) asm volatile("" : "+r"(x))
+#else
+#define HTTP_LEAF static inline
+#define HTTP_OPAQUE(x) (void)0
+#endif
+
+#define HTTP_WINDOW 256      /* payload bytes loaded at once (power of two) */
+#define HTTP_LINE_MAX 64     /* prefix of a line kept when it straddles windows */
+#define HTTP_LINE_AT 320     /* where a straddling line is reassembled in the buffer */
+#define HTTP_BUF_SIZE 512    /* window + reassembly area + room for 8-byte overreads */
+#define HTTP_PIPELINE 16     /* unanswered requests remembered per connection */
+#define HTTP_MAX_STEPS 8192  /* lines/bodies handled per segment */
+
+enum http_method {
+	HTTP_M_OTHER = 0, /* unknown: the request was not seen */
+	HTTP_M_GET,
+	HTTP_M_HEAD,
+	HTTP_M_POST,
+	HTTP_M_PUT,
+	HTTP_M_DELETE,
+	HTTP_M_CONNECT,
+	HTTP_M_OPTIONS,
+	HTTP_M_TRACE,
+	HTTP_M_PATCH,
+	HTTP_M_COUNT,
+};
+
+enum http_state {
+	HS_LINE = 0,     /* inside a line; line_kind says which */
+	HS_BODY,         /* skipping `remaining` body bytes */
+	HS_CHUNK_DATA,   /* skipping `remaining` chunk bytes (data + CRLF) */
+	HS_UNTIL_CLOSE,  /* response body delimited by the connection's end */
+	HS_TUNNEL,       /* after 101 or a CONNECT 2xx: no more HTTP here */
+	HS_NOT_HTTP,     /* the bytes at a message start were not HTTP/1.x */
+	HS_LOST,         /* bytes were missed (sequence gap, budget): framing lost */
+};
+
+enum http_line_kind {
+	LK_START = 0,    /* request line or status line */
+	LK_HEADER,
+	LK_CHUNK_SIZE,
+	LK_TRAILER,
+};
+
+enum http_flags {
+	HF_SEQ = 1,          /* next_seq is valid */
+	HF_CHUNKED = 2,      /* Transfer-Encoding ends in chunked */
+	HF_LENGTH = 4,       /* Content-Length seen */
+	HF_LINE_KEPT = 8,    /* the current line's prefix is in line[] */
+};
+
+/* Why the parser stopped counting or skipped something; counted by cause. */
+enum http_note {
+	HN_NOT_HTTP = 0,       /* a message start that is not HTTP/1.x */
+	HN_SEQ_GAP,            /* bytes missed: framing lost for the connection */
+	HN_STEP_BUDGET,        /* segment needed more than HTTP_MAX_STEPS steps */
+	HN_PIPELINE_OVERFLOW,  /* more than HTTP_PIPELINE unanswered requests */
+	HN_UNMATCHED_RESPONSE, /* a final response with no request before it */
+	HN_BAD_HEADER,         /* unusable Content-Length / chunk size / encoding */
+	HN_COUNT,
+};
+
+/* One direction of a connection. */
+struct http_stream {
+	__u64 remaining;     /* body or chunk bytes left; Content-Length while in headers */
+	__u64 line_start_ns; /* when the current start line's first byte was seen */
+	__u32 next_seq;      /* TCP sequence number of the next new byte */
+	__u32 line_total;    /* bytes of the current line seen so far (straddling lines) */
+	__u16 status;        /* status of the response being framed */
+	__u8 state;          /* enum http_state */
+	__u8 line_kind;      /* enum http_line_kind */
+	__u8 flags;          /* enum http_flags */
+	__u8 method;         /* method of the request being framed (or answered) */
+	__u8 line_len;       /* bytes kept in line[] */
+	__u8 pad;
+	__u8 line[HTTP_LINE_MAX];
+};
+
+struct http_pending {
+	__u64 start_ns;
+	__u32 seq;
+	__u8 method;
+	__u8 pad[3];
+};
+
+/* Per-connection state: requests are queued by the receive side and paired,
+ * in order, with final responses on the send side. */
+struct http_conn {
+	struct http_stream req;
+	struct http_stream resp;
+	__u32 requests;   /* request lines seen */
+	__u32 responses;  /* final responses seen */
+	struct http_pending pending[HTTP_PIPELINE];
+};
+
+/* Scratch space: the loaded window and a reassembled line. */
+struct http_buf {
+	__u8 b[HTTP_BUF_SIZE];
+};
+
+/* One segment being fed; lives on the stack of the caller of HTTP_LOOP. */
+struct http_feed {
+	void *src;               /* the skb in BPF, a buffer in tests */
+	struct http_conn *conn;
+	struct http_stream *st;
+	struct http_buf *buf;
+	void *user;              /* includer's context for the callbacks */
+	__u64 now_ns;
+	__u32 pos;               /* next byte to parse (offset in src) */
+	__u32 end;               /* end of the segment's payload */
+	__u32 win_base;          /* offset in src of buf->b[0] */
+	__u32 win_len;           /* valid bytes in the window */
+	__u8 response;           /* 1: send side (status lines), 0: receive side */
+	__u8 pad[7];
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+HTTP_INLINE __u64 http_word(const __u8 *p)
+{
+	/* Little-endian byte order, unaligned: built from bytes so both the BPF
+	 * backend and strict-aliasing C++ accept it; clang folds it to one load. */
+	__u64 w = 0;
+	w |= (__u64)p[0];
+	w |= (__u64)p[1] << 8;
+	w |= (__u64)p[2] << 16;
+	w |= (__u64)p[3] << 24;
+	w |= (__u64)p[4] << 32;
+	w |= (__u64)p[5] << 40;
+	w |= (__u64)p[6] << 48;
+	w |= (__u64)p[7] << 56;
+	return w;
+}
+
+/* Offset (from off) of the first '\n' in the window's [off, off + avail),
+ * or avail when there is none. off + avail <= HTTP_WINDOW. */
+HTTP_LEAF __u32 http_find_newline(const struct http_buf *buf, __u32 off, __u32 avail)
+{
+	const __u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	__u32 i;
+
+	if (!buf)
+		return avail;
+
+	for (i = 0; i < HTTP_WINDOW / 8; i++) {
+		__u32 o = i * 8;
+		__u32 at = (off + o) & (HTTP_WINDOW - 1);
+		__u64 x, hit;
+
+		if (o >= avail)
+			break;
+		x = http_word(&buf->b[at]) ^ (ones * '\n');
+		/* Lowest set high bit marks the first '\n' byte exactly. */
+		hit = (x - ones) & ~x & highs;
+		if (hit) {
+			__u64 lowest = hit & (~hit + 1);
+			__u32 idx = (__u32)(((lowest >> 7) * 0x0001020304050607ULL) >> 56);
+			return o + idx < avail ? o + idx : avail;
+		}
+	}
+	return avail;
+}
+
+HTTP_INLINE int http_is_digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The readable prefix of a line at buf->b[at], or NULL. */
+HTTP_INLINE const __u8 *http_line_ptr(const struct http_buf *buf, __u32 at)
+{
+	if (!buf || at > HTTP_LINE_AT)
+		return 0;
+	HTTP_OPAQUE(buf); /* no pointer arithmetic before the NULL check */
+	return &buf->b[at];
+}
+
+/* Request line prefix: METHOD SP <not SP>. Methods are case-sensitive. */
+HTTP_LEAF int http_parse_method(const struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+	__u8 m = HTTP_M_OTHER;
+	__u32 n = 0;
+
+	if (!l || len < 3)
+		return HTTP_M_OTHER;
+	switch (l[0]) {
+	case 'G':
+		if (l[1] == 'E' && l[2] == 'T')
+			m = HTTP_M_GET, n = 3;
+		break;
+	case 'H':
+		if (l[1] == 'E' && l[2] == 'A' && l[3] == 'D')
+			m = HTTP_M_HEAD, n = 4;
+		break;
+	case 'P':
+		if (l[1] == 'O' && l[2] == 'S' && l[3] == 'T')
+			m = HTTP_M_POST, n = 4;
+		else if (l[1] == 'U' && l[2] == 'T')
+			m = HTTP_M_PUT, n = 3;
+		else if (l[1] == 'A' && l[2] == 'T' && l[3] == 'C' && l[4] == 'H')
+			m = HTTP_M_PATCH, n = 5;
+		break;
+	case 'D':
+		if ((http_word(l) & 0x00ffffffffffffffULL) == 0x204554454c4544ULL) /* "DELETE " */
+			m = HTTP_M_DELETE, n = 6;
+		break;
+	case 'C':
+		if (http_word(l) == 0x205443454e4e4f43ULL) /* "CONNECT " */
+			m = HTTP_M_CONNECT, n = 7;
+		break;
+	case 'O':
+		if (http_word(l) == 0x20534e4f4954504fULL) /* "OPTIONS " */
+			m = HTTP_M_OPTIONS, n = 7;
+		break;
+	case 'T':
+		if (l[1] == 'R' && l[2] == 'A' && l[3] == 'C' && l[4] == 'E')
+			m = HTTP_M_TRACE, n = 5;
+		break;
+	}
+	if (m == HTTP_M_OTHER || len < n + 2 || l[n] != ' ' || l[n + 1] == ' ' || l[n + 1] == '\r')
+		return HTTP_M_OTHER;
+	return m;
+}
+
+/* "HTTP/1.0 " or "HTTP/1.1 " then a code 100-599, then SP or the line's end.
+ * Returns the code or 0. */
+HTTP_LEAF int http_parse_status(const struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+
+	if (!l || len < 12)
+		return 0;
+	if ((http_word(l) & 0x00ffffffffffffffULL) != 0x2e312f50545448ULL) /* "HTTP/1." */
+		return 0;
+	if ((l[7] != '0' && l[7] != '1') || l[8] != ' ')
+		return 0;
+	if (l[9] < '1' || l[9] > '5' || !http_is_digit(l[10]) || !http_is_digit(l[11]))
+		return 0;
+	if (len > 12 && l[12] != ' ')
+		return 0;
+	return (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+}
+
+/* Case-insensitive compare of a header name, using that every byte of
+ * "content-length:" and "transfer-encoding:" has bit 0x20 set. */
+#define HTTP_LOWER 0x2020202020202020ULL
+
+enum http_header { HH_OTHER = 0, HH_CONTENT_LENGTH, HH_TRANSFER_ENCODING };
+
+HTTP_LEAF int http_header_name(const struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+
+	if (!l)
+		return HH_OTHER;
+	if ((l[0] | 0x20) == 'c' && len >= 15 &&
+	    (http_word(l) | HTTP_LOWER) == 0x2d746e65746e6f63ULL /* "content-" */
+	    && ((http_word(l + 8) | HTTP_LOWER) & 0x00ffffffffffffffULL) ==
+		       0x003a6874676e656cULL) /* "length:" */
+		return HH_CONTENT_LENGTH;
+	if ((l[0] | 0x20) == 't' && len >= 18 &&
+	    (http_word(l) | HTTP_LOWER) == 0x726566736e617274ULL     /* "transfer" */
+	    && (http_word(l + 8) | HTTP_LOWER) == 0x6e69646f636e652dULL /* "-encodin" */
+	    && (l[16] | 0x20) == 'g' && l[17] == ':')
+		return HH_TRANSFER_ENCODING;
+	return HH_OTHER;
+}
+
+/* Decimal value from byte `from` of a complete line (blanks around it
+ * allowed); -1 when absent, malformed or huge. */
+HTTP_LEAF __s64 http_parse_length(const struct http_buf *buf, __u32 at, __u32 from, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+	__s64 v = -1;
+	__u32 i;
+	int after = 0; /* blanks after the digits */
+
+	if (!l || len > HTTP_LINE_MAX)
+		return -1;
+	for (i = from; i < HTTP_LINE_MAX; i++) {
+		__u8 c;
+
+		if (i >= len)
+			break;
+		c = l[i & (HTTP_LINE_MAX - 1)];
+		if (http_is_digit(c)) {
+			if (after || v > 99999999999999999LL)
+				return -1;
+			v = (v < 0 ? 0 : v * 10) + (c - '0');
+		} else if (c == ' ' || c == '\t') {
+			after = v >= 0;
+		} else {
+			return -1;
+		}
+	}
+	return v;
+}
+
+/* Chunk size line: hex digits, optionally followed by ";ext" or blanks. */
+HTTP_LEAF __s64 http_parse_chunk_size(const struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+	__s64 v = 0;
+	__u32 i, digits = 0;
+
+	if (!l)
+		return -1;
+
+	for (i = 0; i < HTTP_LINE_MAX; i++) {
+		__u8 c, d;
+
+		if (i >= len)
+			break;
+		c = l[i & (HTTP_LINE_MAX - 1)];
+		if (http_is_digit(c))
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else if (c == ';' || c == ' ' || c == '\t')
+			break;
+		else
+			return -1;
+		if (digits++ >= 15)
+			return -1;
+		v = v * 16 + d;
+	}
+	return digits ? v : -1;
+}
+
+/* Does the (complete, CR-trimmed) Transfer-Encoding line end in "chunked"? */
+HTTP_LEAF int http_ends_chunked(const struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+	__u32 e = len;
+	__u32 i;
+	__u8 before;
+
+	if (!l || len > HTTP_LINE_MAX)
+		return 0;
+	for (i = 0; i < 8; i++) { /* trailing blanks */
+		__u8 c;
+
+		if (e <= 18)
+			break;
+		c = l[(e - 1) & (HTTP_LINE_MAX - 1)];
+		if (c != ' ' && c != '\t')
+			break;
+		e--;
+	}
+	if (e < 18 + 7)
+		return 0;
+	e = (e - 8) & (HTTP_LINE_MAX - 1);
+	if (((http_word(l + e) | HTTP_LOWER) >> 8) != 0x64656b6e756863ULL) /* "chunked" */
+		return 0;
+	/* A token boundary before it: ':', ',', or blank. */
+	before = l[e];
+	return before == ':' || before == ',' || before == ' ' || before == '\t';
+}
+
+/* ---- connection bookkeeping ---------------------------------------------- */
+
+HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 start_ns)
+{
+	struct http_conn *c = f->conn;
+	__u32 seq = c->requests;
+
+	if (seq - c->responses >= HTTP_PIPELINE) {
+		/* The slot still holds an unanswered request: leave it; the response
+		 * for this one will find a slot whose seq does not match. */
+		HTTP_ON_NOTE(f, HN_PIPELINE_OVERFLOW);
+	} else {
+		struct http_pending *p = &c->pending[seq & (HTTP_PIPELINE - 1)];
+
+		p->start_ns = start_ns;
+		p->method = method;
+		p->seq = seq;
+	}
+	c->requests = seq + 1;
+}
+
+/* A final response starts: pair it with the oldest unanswered request. */
+HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
+{
+	struct http_conn *c = f->conn;
+	__u32 seq = c->responses;
+	struct http_pending *p;
+
+	if (seq == c->requests) {
+		/* No request to answer. After a receive-side gap the requests
+		 * were missed, not absent: count the response, method unknown. */
+		if (c->req.state == HS_LOST) {
+			HTTP_ON_EXCHANGE(f, HTTP_M_OTHER, status, 0, 0);
+		} else {
+			HTTP_ON_NOTE(f, HN_UNMATCHED_RESPONSE);
+		}
+		return HTTP_M_OTHER;
+	}
+	p = &c->pending[seq & (HTTP_PIPELINE - 1)];
+	c->responses = seq + 1;
+	if (p->seq != seq) {
+		HTTP_ON_EXCHANGE(f, HTTP_M_OTHER, status, 0, 0);
+		return HTTP_M_OTHER;
+	}
+	HTTP_ON_EXCHANGE(f, p->method, status,
+			 f->now_ns > p->start_ns ? f->now_ns - p->start_ns : 0, 1);
+	return p->method;
+}
+
+HTTP_INLINE void http_stream_lost(struct http_feed *f, struct http_stream *st, __u8 state,
+				  __u8 note)
+{
+	st->state = state;
+	HTTP_ON_NOTE(f, note);
+}
+
+HTTP_INLINE void http_message_done(struct http_stream *st)
+{
+	st->state = HS_LINE;
+	st->line_kind = LK_START;
+	st->flags &= HF_SEQ;
+	st->remaining = 0;
+}
+
+/* The empty line after the headers: decide how the body is framed. */
+HTTP_INLINE void http_headers_done(struct http_feed *f, struct http_stream *st)
+{
+	if (f->response) {
+		__u16 s = st->status;
+
+		if (s == 101 || (st->method == HTTP_M_CONNECT && s >= 200 && s < 300)) {
+			st->state = HS_TUNNEL;
+			return;
+		}
+		if (s < 200 || s == 204 || s == 304 || st->method == HTTP_M_HEAD) {
+			http_message_done(st);
+			return;
+		}
+	}
+	if (st->flags & HF_CHUNKED) {
+		st->state = HS_LINE;
+		st->line_kind = LK_CHUNK_SIZE;
+		st->remaining = 0;
+	} else if ((st->flags & HF_LENGTH) && st->remaining > 0) {
+		st->state = HS_BODY;
+	} else if (f->response && !(st->flags & HF_LENGTH)) {
+		st->state = HS_UNTIL_CLOSE;
+	} else {
+		http_message_done(st);
+	}
+}
+
+/* A complete line: `len` bytes (without '\n'), of which the first
+ * min(len, HTTP_LINE_MAX) are readable at buf->b[at]. */
+HTTP_INLINE void http_line(struct http_feed *f, struct http_stream *st, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(f->buf, at);
+
+	if (!l)
+		return;
+	if (len <= HTTP_LINE_MAX && len > 0 && l[(len - 1) & (HTTP_LINE_MAX - 1)] == '\r')
+		len--;
+
+	switch (st->line_kind) {
+	case LK_START:
+		if (len == 0)
+			return; /* stray CRLF between messages is allowed */
+		if (!f->response) {
+			__u8 m = (__u8)http_parse_method(f->buf, at, len);
+
+			if (m == HTTP_M_OTHER) {
+				http_stream_lost(f, st, HS_NOT_HTTP, HN_NOT_HTTP);
+				return;
+			}
+			st->method = m;
+			http_request_started(f, m, st->line_start_ns ? st->line_start_ns : f->now_ns);
+		} else {
+			__u16 s = (__u16)http_parse_status(f->buf, at, len);
+
+			if (!s) {
+				http_stream_lost(f, st, HS_NOT_HTTP, HN_NOT_HTTP);
+				return;
+			}
+			st->status = s;
+			st->method = (s >= 200 || s == 101) ? http_response_started(f, s) : HTTP_M_OTHER;
+		}
+		st->line_kind = LK_HEADER;
+		st->flags &= HF_SEQ;
+		st->remaining = 0;
+		return;
+	case LK_HEADER: {
+		int h;
+
+		if (len == 0) {
+			http_headers_done(f, st);
+			return;
+		}
+		h = http_header_name(f->buf, at, len);
+		if (h == HH_CONTENT_LENGTH) {
+			__s64 v = http_parse_length(f->buf, at, 15, len);
+
+			if (v < 0 || ((st->flags & HF_LENGTH) && st->remaining != (__u64)v)) {
+				http_stream_lost(f, st, HS_LOST, HN_BAD_HEADER);
+				return;
+			}
+			st->remaining = (__u64)v;
+			st->flags |= HF_LENGTH;
+		} else if (h == HH_TRANSFER_ENCODING) {
+			if (len > HTTP_LINE_MAX) {
+				http_stream_lost(f, st, HS_LOST, HN_BAD_HEADER);
+				return;
+			}
+			if (http_ends_chunked(f->buf, at, len))
+				st->flags |= HF_CHUNKED;
+			else
+				st->flags &= (__u8)~HF_CHUNKED;
+		}
+		return;
+	}
+	case LK_CHUNK_SIZE: {
+		__s64 v = http_parse_chunk_size(f->buf, at, len < HTTP_LINE_MAX ? len : HTTP_LINE_MAX);
+
+		if (v < 0) {
+			http_stream_lost(f, st, HS_LOST, HN_BAD_HEADER);
+			return;
+		}
+		if (v == 0) {
+			st->line_kind = LK_TRAILER;
+		} else {
+			st->state = HS_CHUNK_DATA;
+			st->remaining = (__u64)v + 2; /* data and its CRLF */
+		}
+		return;
+	}
+	default: /* LK_TRAILER */
+		if (len == 0)
+			http_message_done(st);
+		return;
+	}
+}
+
+/* Keep the first bytes of a line that continues past the window. */
+HTTP_LEAF int http_keep(struct http_stream *st, const struct http_buf *buf, __u32 off, __u32 n,
+			__u64 now_ns)
+{
+	__u32 k;
+
+	if (!st || !buf)
+		return 0;
+	if (!(st->flags & HF_LINE_KEPT)) {
+		st->flags |= HF_LINE_KEPT;
+		st->line_len = 0;
+		st->line_total = 0;
+		if (st->line_kind == LK_START)
+			st->line_start_ns = now_ns;
+	}
+	for (k = 0; k < HTTP_LINE_MAX; k++) {
+		__u32 dst = st->line_len;
+
+		if (k >= n || dst >= HTTP_LINE_MAX)
+			break;
+		HTTP_OPAQUE(dst);
+		st->line[dst & (HTTP_LINE_MAX - 1)] = buf->b[(off + k) & (HTTP_WINDOW - 1)];
+		st->line_len = (__u8)(dst + 1);
+	}
+	st->line_total += n;
+	return 0;
+}
+
+/* Put the kept prefix and the line's last part together at HTTP_LINE_AT.
+ * Returns the line's full length. */
+HTTP_LEAF __u32 http_reassemble(const struct http_stream *st, struct http_buf *buf, __u32 off,
+				__u32 n)
+{
+	__u32 kept, k;
+
+	if (!st || !buf)
+		return 0;
+	kept = st->line_len;
+	for (k = 0; k < HTTP_LINE_MAX; k++) {
+		if (k >= kept)
+			break;
+		buf->b[HTTP_LINE_AT + k] = st->line[k];
+	}
+	for (k = 0; k < HTTP_LINE_MAX; k++) {
+		__u32 dst = kept + k;
+
+		if (k >= n || dst >= HTTP_LINE_MAX)
+			break;
+		HTTP_OPAQUE(dst);
+		buf->b[HTTP_LINE_AT + (dst & (HTTP_LINE_MAX - 1))] =
+			buf->b[(off + k) & (HTTP_WINDOW - 1)];
+	}
+	return st->line_total + n;
+}
+
+/* Load the window at f->pos. */
+HTTP_INLINE int http_load_window(struct http_feed *f)
+{
+	__s64 n = (__s64)f->end - (__s64)f->pos;
+
+	if (n > HTTP_WINDOW)
+		n = HTTP_WINDOW;
+	if (n <= 0)
+		return -1;
+	if (HTTP_LOAD(f, f->pos, f->buf->b, n))
+		return -1;
+	f->win_base = f->pos;
+	f->win_len = (__u32)n;
+	return 0;
+}
+
+/* One step: one line, or one body/chunk skip. Returns 1 to stop. */
+static long http_step(__u32 index, void *ctx)
+{
+	struct http_feed *f = (struct http_feed *)ctx;
+	struct http_stream *st = f->st;
+	__u32 off, avail, nl, at, len;
+
+	(void)index;
+	if (f->pos >= f->end)
+		return 1;
+
+	if (st->state == HS_BODY || st->state == HS_CHUNK_DATA) {
+		__u64 left = f->end - f->pos;
+		__u64 n = st->remaining < left ? st->remaining : left;
+
+		f->pos += (__u32)n;
+		st->remaining -= n;
+		if (st->remaining == 0) {
+			if (st->state == HS_CHUNK_DATA) {
+				st->state = HS_LINE;
+				st->line_kind = LK_CHUNK_SIZE;
+			} else {
+				http_message_done(st);
+			}
+		}
+		return 0;
+	}
+	if (st->state != HS_LINE)
+		return 1;
+
+	if (f->pos < f->win_base || f->pos >= f->win_base + f->win_len) {
+		if (http_load_window(f))
+			return 1;
+	}
+	off = f->pos - f->win_base;
+	if (off >= HTTP_WINDOW || off >= f->win_len)
+		return 1;
+	avail = f->win_len - off;
+	nl = http_find_newline(f->buf, off, avail);
+
+	if (nl >= avail) {
+		if (off > 0 && f->win_base + f->win_len < f->end) {
+			f->win_len = 0; /* the window cut this line: reload at its start */
+			return 0;
+		}
+		http_keep(st, f->buf, off, avail, f->now_ns);
+		f->pos += avail;
+		return 0;
+	}
+
+	if (st->flags & HF_LINE_KEPT) {
+		len = http_reassemble(st, f->buf, off, nl);
+		at = HTTP_LINE_AT;
+		st->flags &= (__u8)~HF_LINE_KEPT;
+	} else {
+		len = nl;
+		at = off;
+		if (st->line_kind == LK_START)
+			st->line_start_ns = f->now_ns;
+	}
+	f->pos += nl + 1;
+	http_line(f, st, at, len);
+	st->line_len = 0;
+	st->line_total = 0;
+	st->line_start_ns = 0;
+	return 0;
+}
+
+/*
+ * Feed the payload [payload_off, payload_off + payload_len) of a segment whose
+ * first payload byte has TCP sequence number `seq` into the stream of `f`
+ * (f->src, conn, st, buf, user, now_ns and response set by the caller).
+ */
+HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload_off,
+				   __u32 payload_len)
+{
+	struct http_stream *st = f->st;
+	__s32 d;
+
+	if (st->state >= HS_UNTIL_CLOSE || payload_len == 0)
+		return;
+	if (!(st->flags & HF_SEQ)) {
+		st->next_seq = seq;
+		st->flags |= HF_SEQ;
+	}
+	d = (__s32)(seq - st->next_seq);
+	if (d > 0) {
+		http_stream_lost(f, st, HS_LOST, HN_SEQ_GAP);
+		return;
+	}
+	if ((__s64)d + (__s64)payload_len <= 0)
+		return; /* retransmission of bytes already parsed */
+	st->next_seq = seq + payload_len;
+
+	f->pos = payload_off + (__u32)(-d);
+	f->end = payload_off + payload_len;
+	f->win_base = 0;
+	f->win_len = 0;
+	HTTP_LOOP(HTTP_MAX_STEPS, http_step, f);
+	if (f->pos < f->end && st->state <= HS_CHUNK_DATA)
+		http_stream_lost(f, st, HS_LOST, HN_STEP_BUDGET);
+}
+
+#endif /* HTTP_STATISTICS_HTTP_PARSER_H */

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-process HTTP/1.x counters and latency histograms, aggregated in the kernel.
+ *
+ * Hooks, chosen for cost (see docs/design.md):
+ *   sockops                        once per accepted connection: per-connection state
+ *   tracepoint sys_exit_accept(4)  once per accept: which process owns the connection
+ *   cgroup_skb ingress             requests, framed on the server side of the connection
+ *   cgroup_skb egress              responses: paired with requests, counted, timed
+ *   tp_btf sched_process_exit      a counted process is gone
+ * Nothing per request leaves the kernel: userspace reads the per-CPU maps.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "http_statistics.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ---- the parser, instantiated for skbs --------------------------------------- */
+
+static __always_inline void count(__u32 which);
+static __always_inline void record_exchange(void *feed, __u8 method, __u16 status, __u64 latency_ns,
+					    int has_latency);
+
+#define HTTP_LOAD(f, off, dst, len) bpf_skb_load_bytes((f)->src, (off), (dst), (len))
+#define HTTP_ON_EXCHANGE(f, m, s, lat, has) record_exchange((f), (m), (s), (lat), (has))
+#define HTTP_ON_NOTE(f, note) count(note)
+#define HTTP_LOOP(nr, cb, ctx) bpf_loop((nr), (cb), (ctx), 0)
+#include "http_parser.h"
+
+/* ---- maps ------------------------------------------------------------------ */
+
+struct conn {
+	struct http_conn http;     /* must stay first: the parser's conn pointer */
+	struct hs_process owner;   /* who accepted it; tgid 0 until known */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+/* accept() knows the process, the send path knows the connection: this
+ * hands the owner over by socket cookie, once per connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HS_MAX_ACCEPTED);
+	__type(key, __u64);
+	__type(value, struct hs_process);
+} accepted SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HS_MAX_PROCESSES);
+	__type(key, __u32);
+	__type(value, __u64); /* start_ns */
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, HS_MAX_SERIES);
+	__type(key, struct hs_stats_key);
+	__type(value, struct hs_stats_value);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HS_C_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HS_MAX_PAUSED);
+	__type(key, __u32);
+	__type(value, __u8);
+} paused SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, HS_EVENTS_BYTES);
+} events SEC(".maps");
+
+struct scratch {
+	__u32 busy;
+	__u32 pad;
+	struct http_buf buf;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HS_SCRATCH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Number of entries in `paused`: skips the lookup while nothing is paused. */
+__u32 paused_count = 0;
+
+static const struct hs_stats_value zero_stats;
+
+static const __u64 latency_bounds_ns[HS_LATENCY_BUCKETS - 1] = {
+	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,   75000000ULL,
+	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL,  1000000000ULL,
+	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
+};
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+
+static __always_inline void record_exchange(void *feed, __u8 method, __u16 status, __u64 latency_ns,
+					    int has_latency)
+{
+	struct http_feed *f = feed;
+	struct conn *c = (struct conn *)f->conn;
+	struct hs_stats_key key = {};
+	struct hs_stats_value *v;
+	__u32 tgid = c->owner.tgid;
+	__u32 i;
+
+	if (!tgid) {
+		count(HS_C_NO_OWNER);
+		return;
+	}
+	if (paused_count && bpf_map_lookup_elem(&paused, &tgid)) {
+		count(HS_C_PAUSED);
+		return;
+	}
+	key.start_ns = c->owner.start_ns;
+	key.tgid = tgid;
+	key.status = status;
+	key.method = method < HTTP_M_COUNT ? method : HTTP_M_OTHER;
+
+	v = bpf_map_lookup_elem(&stats, &key);
+	if (!v) {
+		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&stats, &key);
+		if (!v) {
+			count(HS_C_STATS_FULL);
+			return;
+		}
+	}
+	v->count++;
+	if (!has_latency)
+		return;
+	v->latency_count++;
+	v->latency_sum_ns += latency_ns;
+	for (i = 0; i < HS_LATENCY_BUCKETS - 1; i++) {
+		if (latency_ns <= latency_bounds_ns[i])
+			break;
+	}
+	v->buckets[i < HS_LATENCY_BUCKETS ? i : HS_LATENCY_BUCKETS - 1]++;
+}
+
+/* ---- connection setup -------------------------------------------------------- */
+
+SEC("sockops")
+int hs_sockops(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk;
+	struct conn *c;
+
+	if (skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		return 1;
+	if (skops->family != AF_INET && skops->family != AF_INET6)
+		return 1;
+	sk = skops->sk;
+	if (!sk)
+		return 1;
+	/* The cookie is created on first use; creating it here, before accept()
+	 * can return the socket, lets the accept hook read it. */
+	bpf_get_socket_cookie(skops);
+	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(HS_C_CONN_STORAGE);
+		return 1;
+	}
+	c->http.req.next_seq = skops->rcv_nxt;
+	c->http.req.flags = HF_SEQ;
+	c->http.resp.next_seq = skops->snd_nxt;
+	c->http.resp.flags = HF_SEQ;
+	return 1;
+}
+
+struct syscall_exit_args {
+	__u64 common;
+	__s32 nr;
+	__s64 ret;
+};
+
+static __always_inline void emit_event(__u32 kind, __u32 tgid, __u64 start_ns)
+{
+	struct hs_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(HS_C_EVENTS_FULL);
+		return;
+	}
+	e->kind = kind;
+	e->tgid = tgid;
+	e->start_ns = start_ns;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int on_accept(long fd)
+{
+	struct task_struct *task;
+	struct file **fds, *file;
+	struct socket *sock;
+	struct sock *sk;
+	struct hs_process owner = {};
+	__u64 cookie, *known;
+	unsigned int max_fds;
+	umode_t mode;
+
+	if (fd < 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned long)fd >= max_fds)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	/* Zero when sockops did not see the connection being established. */
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
+
+	owner.tgid = bpf_get_current_pid_tgid() >> 32;
+	owner.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	bpf_map_update_elem(&accepted, &cookie, &owner, BPF_ANY);
+
+	known = bpf_map_lookup_elem(&procs, &owner.tgid);
+	if (known && *known == owner.start_ns)
+		return 0;
+	if (bpf_map_update_elem(&procs, &owner.tgid, &owner.start_ns, BPF_ANY)) {
+		count(HS_C_PROCS_FULL);
+		return 0;
+	}
+	emit_event(HS_EV_PROCESS_NEW, owner.tgid, owner.start_ns);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int hs_accept4(struct syscall_exit_args *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int hs_accept(struct syscall_exit_args *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(hs_process_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	__u64 *start;
+
+	/* Only when the whole thread group is gone. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	start = bpf_map_lookup_elem(&procs, &tgid);
+	if (!start)
+		return 0;
+	emit_event(HS_EV_PROCESS_EXIT, tgid, *start);
+	bpf_map_delete_elem(&procs, &tgid);
+	return 0;
+}
+
+/* ---- the data path ----------------------------------------------------------- */
+
+/* TCP sequence number and payload bounds of an skb whose data starts at the
+ * network header (as cgroup_skb sees it). */
+static __always_inline int tcp_payload(struct __sk_buff *skb, __u32 *seq, __u32 *off, __u32 *len)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u8 *ip = data;
+	struct tcphdr *th;
+	__u32 l3, l4;
+
+	if ((void *)(ip + 1) > data_end)
+		return -1;
+	if ((ip[0] >> 4) == 4) {
+		struct iphdr *iph = data;
+
+		if ((void *)(iph + 1) > data_end || iph->protocol != IPPROTO_TCP)
+			return -1;
+		l3 = iph->ihl * 4;
+		if (l3 < sizeof(*iph))
+			return -1;
+	} else if ((ip[0] >> 4) == 6) {
+		struct ipv6hdr *ip6h = data;
+
+		if ((void *)(ip6h + 1) > data_end || ip6h->nexthdr != IPPROTO_TCP)
+			return -1;
+		l3 = sizeof(*ip6h);
+	} else {
+		return -1;
+	}
+	if (l3 > 60)
+		return -1;
+	th = data + l3;
+	if ((void *)(th + 1) > data_end)
+		return -1;
+	l4 = th->doff * 4;
+	if (l4 < sizeof(*th) || l3 + l4 > skb->len)
+		return -1;
+	*seq = bpf_ntohl(th->seq);
+	*off = l3 + l4;
+	*len = skb->len - (l3 + l4);
+	return 0;
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 i;
+
+	for (i = 0; i < HS_SCRATCH_SLOTS; i++) {
+		__u32 k = i;
+		struct scratch *s = bpf_map_lookup_elem(&scratch, &k);
+
+		if (s && __sync_lock_test_and_set(&s->busy, 1) == 0)
+			return s;
+	}
+	count(HS_C_SCRATCH_BUSY);
+	return 0;
+}
+
+static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct http_feed f = {};
+	struct http_stream *st;
+	struct scratch *s;
+	struct conn *c;
+	__u32 seq, off, len;
+
+	if (!sk)
+		return;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return;
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (!c)
+		return; /* not the server side of a connection we saw established */
+	st = response ? &c->http.resp : &c->http.req;
+	if (st->state >= HS_UNTIL_CLOSE)
+		return;
+	if (tcp_payload(skb, &seq, &off, &len) || !len)
+		return;
+
+	if (response && !c->owner.tgid) {
+		__u64 cookie = bpf_get_socket_cookie(skb);
+		struct hs_process *o = bpf_map_lookup_elem(&accepted, &cookie);
+
+		if (o) {
+			c->owner = *o;
+			bpf_map_delete_elem(&accepted, &cookie);
+		}
+	}
+
+	s = scratch_get();
+	if (!s)
+		return;
+	f.src = skb;
+	f.conn = &c->http;
+	f.st = st;
+	f.buf = &s->buf;
+	f.now_ns = bpf_ktime_get_ns();
+	f.response = response;
+	http_feed_segment(&f, seq, off, len);
+	s->busy = 0;
+}
+
+SEC("cgroup_skb/ingress")
+int hs_ingress(struct __sk_buff *skb)
+{
+	handle_skb(skb, 0);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int hs_egress(struct __sk_buff *skb)
+{
+	handle_skb(skb, 1);
+	return 1;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What the BPF program shares with userspace: map keys, values and events. */
+#ifndef HTTP_STATISTICS_H
+#define HTTP_STATISTICS_H
+
+#define HS_LATENCY_BUCKETS 15 /* 14 OpenTelemetry boundaries + overflow */
+#define HS_COMM_LEN 16
+
+/* Map capacities; userspace reports usage against them. */
+#define HS_MAX_SERIES 16384    /* (process, method, status) combinations */
+#define HS_MAX_PROCESSES 8192  /* server processes tracked at once */
+#define HS_MAX_ACCEPTED 16384  /* accepted connections awaiting their first response */
+#define HS_MAX_PAUSED 1024
+#define HS_SCRATCH_SLOTS 4     /* nesting depth of parsing on one CPU */
+#define HS_EVENTS_BYTES (256 * 1024)
+
+/* A process is (tgid, start time): a reused PID is a new process. */
+struct hs_process {
+	__u64 start_ns; /* task->start_boottime of the thread-group leader */
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct hs_stats_key {
+	__u64 start_ns;
+	__u32 tgid;
+	__u16 status;
+	__u8 method; /* enum http_method */
+	__u8 pad;
+};
+
+struct hs_stats_value {
+	__u64 count;
+	__u64 latency_count;
+	__u64 latency_sum_ns;
+	__u64 buckets[HS_LATENCY_BUCKETS];
+};
+
+enum hs_event_kind {
+	HS_EV_PROCESS_NEW = 1,  /* first accepted TCP connection of a process */
+	HS_EV_PROCESS_EXIT = 2, /* its last thread exited */
+};
+
+struct hs_event {
+	__u32 kind;
+	__u32 tgid;
+	__u64 start_ns;
+	char comm[HS_COMM_LEN];
+};
+
+/* Per-CPU counters of everything that was skipped or dropped. The first
+ * HN_COUNT entries are the parser's notes (enum http_note). */
+enum hs_counter {
+	HS_C_NO_OWNER = 6,      /* response on a connection whose acceptor is unknown */
+	HS_C_STATS_FULL,        /* stats map full: exchange not counted */
+	HS_C_EVENTS_FULL,       /* ring buffer full: event lost */
+	HS_C_PROCS_FULL,        /* process table full */
+	HS_C_CONN_STORAGE,      /* no per-connection storage could be allocated */
+	HS_C_SCRATCH_BUSY,      /* all scratch slots of the CPU in use */
+	HS_C_PAUSED,            /* exchanges not counted because the process is paused */
+	HS_C_COUNT,
+};
+
+#endif /* HTTP_STATISTICS_H */
