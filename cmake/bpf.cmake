@@ -4,18 +4,19 @@ find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 
 set(HS_VMLINUX_H ${CMAKE_BINARY_DIR}/kernel/vmlinux.h)
 set(HS_BTF /sys/kernel/btf/vmlinux CACHE FILEPATH "Kernel BTF that vmlinux.h is generated from")
-add_custom_command(
-  OUTPUT ${HS_VMLINUX_H}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/kernel
-  COMMAND ${BPFTOOL} btf dump file ${HS_BTF} format c > ${HS_VMLINUX_H}
-  COMMENT "Generating vmlinux.h from ${HS_BTF}"
-  VERBATIM)
 
 # bpf_skeleton(<name> <source.bpf.c> DEPENDS <headers...>)
 # Produces target <name>_skel with ${CMAKE_BINARY_DIR}/kernel/<name>.skel.h.
 function(bpf_skeleton name source)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
   set(obj ${CMAKE_BINARY_DIR}/kernel/${name}.bpf.o)
+  # CO-RE: types come from this machine's BTF; relocations adapt them at load.
+  add_custom_command(
+    OUTPUT ${HS_VMLINUX_H}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/kernel
+    COMMAND sh -c "${BPFTOOL} btf dump file ${HS_BTF} format c > ${HS_VMLINUX_H}"
+    COMMENT "Generating vmlinux.h from ${HS_BTF}"
+    VERBATIM)
   set(skel ${CMAKE_BINARY_DIR}/kernel/${name}.skel.h)
   execute_process(COMMAND uname -m OUTPUT_VARIABLE arch OUTPUT_STRIP_TRAILING_WHITESPACE)
   string(REPLACE "x86_64" "x86" arch "${arch}")

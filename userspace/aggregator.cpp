@@ -1,0 +1,238 @@
+#include "aggregator.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "latency.h"
+#include "process_info.h"
+
+namespace hs {
+
+struct Aggregator::Process {
+  ProcessInfo info;
+  // Kernel entries are deleted once a process has exited; what they held
+  // moves here so late counts (responses still in flight) add up exactly.
+  std::map<SeriesKey, SeriesStats> base;
+  std::map<SeriesKey, SeriesStats> kernel;  // as last read from the kernel
+  std::map<SeriesKey, SeriesStats> totals;  // base + kernel, at the last read
+  std::deque<RateSample> recent;
+};
+
+namespace {
+
+void add(SeriesStats& into, const SeriesStats& s) {
+  into.count += s.count;
+  into.latency_count += s.latency_count;
+  into.latency_sum_ns += s.latency_sum_ns;
+  for (int b = 0; b < kLatencyBuckets; ++b) into.buckets[b] += s.buckets[b];
+}
+
+std::map<SeriesKey, SeriesStats> sum(const std::map<SeriesKey, SeriesStats>& a,
+                                     const std::map<SeriesKey, SeriesStats>& b) {
+  auto out = a;
+  for (const auto& [k, v] : b) add(out[k], v);
+  return out;
+}
+
+// One per-second sample from the change of the cumulative series.
+RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
+                  const std::map<SeriesKey, SeriesStats>& before, Clock::time_point at,
+                  double seconds) {
+  RateSample s;
+  s.at = at;
+  std::array<std::uint64_t, kLatencyBuckets> buckets{};
+  std::uint64_t requests = 0;
+  std::map<std::uint16_t, std::uint64_t> by_status;
+  for (const auto& [key, cur] : now) {
+    const auto it = before.find(key);
+    const SeriesStats prev = it == before.end() ? SeriesStats{} : it->second;
+    const std::uint64_t n = cur.count - prev.count;
+    requests += n;
+    if (n) by_status[key.status] += n;
+    for (int b = 0; b < kLatencyBuckets; ++b) buckets[b] += cur.buckets[b] - prev.buckets[b];
+  }
+  s.requests_per_second = static_cast<double>(requests) / seconds;
+  for (const auto& [status, n] : by_status)
+    s.responses_per_second[status] = static_cast<double>(n) / seconds;
+  s.latency_p50_ms = latency_quantile_seconds(buckets, 0.50) * 1000.0;
+  s.latency_p99_ms = latency_quantile_seconds(buckets, 0.99) * 1000.0;
+  if (s.latency_p50_ms < 0) s.latency_p50_ms = s.latency_p99_ms = -1;
+  return s;
+}
+
+bool has_traffic(const std::deque<RateSample>& recent) {
+  return std::any_of(recent.begin(), recent.end(),
+                     [](const RateSample& s) { return s.requests_per_second > 0; });
+}
+
+}  // namespace
+
+Aggregator::Aggregator(BpfEngine& engine, AggregatorOptions options)
+    : engine_(engine), options_(options) {
+  std::lock_guard lock(mu_);
+  latest_ = publish(Clock::now());
+}
+
+Aggregator::~Aggregator() { stop(); }
+
+void Aggregator::start() {
+  std::lock_guard lock(thread_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] {
+    std::unique_lock lock(thread_mu_);
+    while (!stopping_) {
+      lock.unlock();
+      refresh();
+      lock.lock();
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  });
+}
+
+void Aggregator::stop() {
+  {
+    std::lock_guard lock(thread_mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const Snapshot> Aggregator::snapshot() const {
+  std::lock_guard lock(mu_);
+  return latest_;
+}
+
+std::shared_ptr<const Snapshot> Aggregator::refresh() {
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  refresh_locked(now);
+  latest_ = publish(now);
+  return latest_;
+}
+
+Aggregator::Process& Aggregator::process_for(std::uint32_t pid, std::uint64_t start_ns,
+                                             Clock::time_point now) {
+  auto& slot = processes_[{pid, start_ns}];
+  if (!slot) {
+    slot = std::make_unique<Process>();
+    slot->info.pid = pid;
+    slot->info.start_ns = start_ns;
+    slot->info.first_seen = now;
+    const ProcessMetadata meta = read_process_metadata(pid);
+    slot->info.comm = meta.comm;
+    slot->info.executable_name = meta.executable_name;
+    slot->info.container_id = meta.container_id;
+  }
+  return *slot;
+}
+
+void Aggregator::on_event(const BpfEngine::Event& ev, Clock::time_point now) {
+  if (ev.kind == BpfEngine::Event::Kind::ProcessNew) {
+    Process& p = process_for(ev.pid, ev.start_ns, now);
+    if (p.info.comm.empty()) p.info.comm = ev.comm;
+    if (p.info.executable_name.empty()) p.info.executable_name = ev.comm;
+    return;
+  }
+  const auto it = processes_.find({ev.pid, ev.start_ns});
+  if (it != processes_.end() && !it->second->info.exited) {
+    it->second->info.exited = true;
+    it->second->info.exited_at = now;
+  }
+}
+
+void Aggregator::refresh_locked(Clock::time_point now) {
+  const std::function<void(const BpfEngine::Event&)> handler =
+      [&](const BpfEngine::Event& ev) { on_event(ev, now); };
+  engine_.poll_events(handler, 0);
+
+  for (auto& [id, p] : processes_) p->kernel.clear();
+  for (const auto& e : engine_.read_stats())
+    process_for(e.key.pid, e.key.start_ns, now).kernel[{e.key.method, e.key.status}] = e.stats;
+
+  const double seconds =
+      last_read_ == Clock::time_point{}
+          ? std::chrono::duration<double>(options_.interval).count()
+          : std::max(1e-3, std::chrono::duration<double>(now - last_read_).count());
+  const bool check_liveness = now - last_liveness_check_ >= std::chrono::seconds(5);
+  if (check_liveness) last_liveness_check_ = now;
+
+  for (auto it = processes_.begin(); it != processes_.end();) {
+    Process& p = *it->second;
+    // A process whose exit event was lost is noticed here.
+    if (!p.info.exited && check_liveness && !process_alive(p.info.pid, p.info.start_ns)) {
+      p.info.exited = true;
+      p.info.exited_at = now;
+    }
+    auto totals = sum(p.base, p.kernel);
+    RateSample s = sample(totals, p.totals, now, seconds);
+    if (s.requests_per_second > 0 || has_traffic(p.recent)) {
+      p.recent.push_back(std::move(s));
+      while (p.recent.size() > options_.recent_samples) p.recent.pop_front();
+    }
+    p.totals = std::move(totals);
+
+    if (p.info.exited) {
+      if (p.info.paused) {
+        engine_.set_paused(p.info.pid, false);
+        p.info.paused = false;
+      }
+      if (!p.kernel.empty()) {
+        std::vector<BpfEngine::StatsKey> keys;
+        for (const auto& [k, v] : p.kernel) {
+          keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status});
+          add(p.base[k], v);
+        }
+        engine_.delete_stats(keys);
+        p.kernel.clear();
+      }
+      if (now - p.info.exited_at >= options_.exit_grace) {
+        it = processes_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+  last_read_ = now;
+}
+
+std::shared_ptr<const Snapshot> Aggregator::publish(Clock::time_point now) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->taken_at = now;
+  std::uint64_t series = 0;
+  snap->processes.reserve(processes_.size());
+  for (const auto& [id, p] : processes_) {
+    ProcessSnapshot ps;
+    ps.info = p->info;
+    ps.series = p->totals;
+    ps.recent.assign(p->recent.begin(), p->recent.end());
+    series += p->kernel.size();
+    snap->processes.push_back(std::move(ps));
+  }
+  std::stable_sort(snap->processes.begin(), snap->processes.end(),
+                   [](const ProcessSnapshot& a, const ProcessSnapshot& b) {
+                     return a.info.pid < b.info.pid;
+                   });
+  EngineHealth& h = snap->health;
+  h.programs = engine_.program_health();
+  h.maps = engine_.map_health(series);
+  h.drops = engine_.read_counters();
+  h.bpf_stats_enabled = BpfEngine::bpf_stats_enabled();
+  h.processes_tracked = processes_.size();
+  h.attach_duration = engine_.attach_duration();
+  return snap;
+}
+
+bool Aggregator::set_paused(std::uint32_t pid, bool paused) {
+  std::lock_guard lock(mu_);
+  Process* target = nullptr;
+  for (auto& [id, p] : processes_)
+    if (id.first == pid && !p->info.exited) target = p.get();
+  if (!target || !engine_.set_paused(pid, paused)) return false;
+  target->info.paused = paused;
+  latest_ = publish(Clock::now());
+  return true;
+}
+
+}  // namespace hs

@@ -1,0 +1,275 @@
+#include "bpf_engine.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <linux/types.h>
+
+#include "cgroup.h"
+#include "http_statistics.h"
+#include "http_statistics.skel.h"
+
+namespace hs {
+namespace {
+
+constexpr const char* kHint = " (see scripts/kernel-check.sh)";
+
+// Names of enum http_note followed by enum hs_counter, by index.
+constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
+    "not_http",          "seq_gap",      "step_budget", "pipeline_overflow",
+    "unmatched_response", "bad_header",  "no_owner",    "stats_full",
+    "events_full",       "procs_full",   "conn_storage", "scratch_busy",
+    "paused"};
+// The parser's six notes (enum http_note) come first, then enum hs_counter.
+static_assert(HS_C_NO_OWNER == 6 && kCounterNames.size() == 13);
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
+  // The verifier log is long: only warnings reach stderr unless asked for.
+  if (level == LIBBPF_DEBUG) return 0;
+  if (level == LIBBPF_INFO && !std::getenv("HS_LIBBPF_VERBOSE")) return 0;
+  return std::vfprintf(stderr, fmt, args);
+}
+
+// Turns "why loading failed" into the one line a user needs.
+[[noreturn]] void fail_load(int err) {
+  if (geteuid() != 0)
+    throw EngineError("loading BPF programs failed: not running as root (needs CAP_BPF, "
+                      "CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_RESOURCE)" +
+                      std::string(kHint));
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+    throw EngineError("loading BPF programs failed: the kernel has no BTF "
+                      "(/sys/kernel/btf/vmlinux is missing; CONFIG_DEBUG_INFO_BTF=y is needed)" +
+                      std::string(kHint));
+  throw EngineError("loading BPF programs failed: " + errno_text(err) +
+                    " (a required program type, helper or map type is missing from this kernel)" +
+                    std::string(kHint));
+}
+
+}  // namespace
+
+BpfEngine::BpfEngine(EngineOptions options)
+    : skel_(nullptr, http_statistics__destroy), events_(nullptr, ring_buffer__free) {
+  const auto started = std::chrono::steady_clock::now();
+  libbpf_set_print(libbpf_log);
+  ncpus_ = libbpf_num_possible_cpus();
+  if (ncpus_ <= 0) throw EngineError("cannot count possible CPUs: " + errno_text(ncpus_));
+
+  skel_.reset(http_statistics__open());
+  if (!skel_) throw EngineError("opening the BPF object failed: " + errno_text(errno) + kHint);
+  if (int err = http_statistics__load(skel_.get()); err) fail_load(err);
+
+  const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
+  if (cg.empty())
+    throw EngineError("no cgroup v2 hierarchy is mounted (the socket programs attach to it)" +
+                      std::string(kHint));
+  cgroup_fd_ = open(cg.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cgroup_fd_ < 0)
+    throw EngineError("cannot open cgroup " + cg + ": " + errno_text(errno) + kHint);
+
+  tracefs_ = std::make_unique<TracefsMount>();
+  auto keep = [this](bpf_link* link, const char* prog, const std::string& where) {
+    if (!link) {
+      const int err = errno;
+      throw EngineError(std::string("attaching ") + prog + " to " + where + " failed: " +
+                        errno_text(err) + kHint);
+    }
+    links_.emplace_back(link, bpf_link__destroy);
+    attached_.emplace_back(prog, where);
+  };
+  auto* progs = &skel_->progs;
+  keep(bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops", "sockops " + cg);
+  keep(bpf_program__attach_cgroup(progs->hs_ingress, cgroup_fd_), "hs_ingress",
+       "cgroup_skb/ingress " + cg);
+  keep(bpf_program__attach_cgroup(progs->hs_egress, cgroup_fd_), "hs_egress",
+       "cgroup_skb/egress " + cg);
+  keep(bpf_program__attach(progs->hs_accept4), "hs_accept4", "tracepoint syscalls/sys_exit_accept4");
+  keep(bpf_program__attach(progs->hs_accept), "hs_accept", "tracepoint syscalls/sys_exit_accept");
+  keep(bpf_program__attach(progs->hs_process_exit), "hs_process_exit",
+       "tp_btf sched_process_exit");
+
+  events_.reset(ring_buffer__new(
+      bpf_map__fd(skel_->maps.events),
+      [](void* ctx, void* data, size_t size) -> int {
+        auto* self = static_cast<BpfEngine*>(ctx);
+        if (size < sizeof(hs_event) || !self->on_event_) return 0;
+        const auto* e = static_cast<const hs_event*>(data);
+        Event ev{e->kind == HS_EV_PROCESS_EXIT ? Event::Kind::ProcessExit : Event::Kind::ProcessNew,
+                 e->tgid, e->start_ns,
+                 std::string(e->comm, strnlen(e->comm, sizeof(e->comm)))};
+        (*self->on_event_)(ev);
+        return 0;
+      },
+      this, nullptr));
+  if (!events_) throw EngineError("creating the event ring buffer failed: " + errno_text(errno));
+  attach_duration_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+}
+
+BpfEngine::~BpfEngine() {
+  events_.reset();
+  links_.clear();  // detaches: links are owned by these fds only, nothing is pinned
+  skel_.reset();
+  if (cgroup_fd_ >= 0) close(cgroup_fd_);
+  tracefs_.reset();
+}
+
+std::vector<BpfEngine::StatsEntry> BpfEngine::read_stats() const {
+  const int fd = bpf_map__fd(skel_->maps.stats);
+  constexpr std::uint32_t kBatch = 256;
+  std::vector<hs_stats_key> keys(kBatch);
+  std::vector<hs_stats_value> values(static_cast<std::size_t>(kBatch) * ncpus_);
+  std::vector<StatsEntry> out;
+  hs_stats_key next{};
+  bool first = true;
+  for (;;) {
+    std::uint32_t count = kBatch;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    hs_stats_key in = next;
+    const int err = bpf_map_lookup_batch(fd, first ? nullptr : &in, &next, keys.data(),
+                                         values.data(), &count, &opts);
+    first = false;
+    if (err && errno != ENOENT) break;  // map changed under us: what was read is still valid
+    for (std::uint32_t i = 0; i < count; ++i) {
+      StatsEntry e{{keys[i].tgid, keys[i].start_ns, static_cast<Method>(keys[i].method),
+                    keys[i].status},
+                   {}};
+      for (int cpu = 0; cpu < ncpus_; ++cpu) {
+        const hs_stats_value& v = values[static_cast<std::size_t>(i) * ncpus_ + cpu];
+        e.stats.count += v.count;
+        e.stats.latency_count += v.latency_count;
+        e.stats.latency_sum_ns += v.latency_sum_ns;
+        for (int b = 0; b < kLatencyBuckets; ++b) e.stats.buckets[b] += v.buckets[b];
+      }
+      out.push_back(e);
+    }
+    if (err) break;  // ENOENT: that was the last batch
+  }
+  return out;
+}
+
+void BpfEngine::delete_stats(const std::vector<StatsKey>& keys) {
+  const int fd = bpf_map__fd(skel_->maps.stats);
+  for (const StatsKey& k : keys) {
+    hs_stats_key key{};
+    key.start_ns = k.start_ns;
+    key.tgid = k.pid;
+    key.status = k.status;
+    key.method = static_cast<std::uint8_t>(k.method);
+    bpf_map_delete_elem(fd, &key);
+  }
+}
+
+std::map<std::string, std::uint64_t> BpfEngine::read_counters() const {
+  const int fd = bpf_map__fd(skel_->maps.counters);
+  std::vector<std::uint64_t> per_cpu(ncpus_);
+  std::map<std::string, std::uint64_t> out;
+  for (std::uint32_t i = 0; i < HS_C_COUNT; ++i) {
+    std::uint64_t sum = 0;
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) == 0)
+      for (std::uint64_t v : per_cpu) sum += v;
+    out[kCounterNames[i]] = sum;
+  }
+  return out;
+}
+
+int BpfEngine::poll_events(const std::function<void(const Event&)>& on_event, int timeout_ms) {
+  on_event_ = &on_event;
+  const int n = ring_buffer__poll(events_.get(), timeout_ms);
+  on_event_ = nullptr;
+  return n < 0 ? 0 : n;
+}
+
+bool BpfEngine::set_paused(std::uint32_t pid, bool paused) {
+  const int fd = bpf_map__fd(skel_->maps.paused);
+  const std::uint8_t one = 1;
+  int err = paused ? bpf_map_update_elem(fd, &pid, &one, BPF_ANY) : bpf_map_delete_elem(fd, &pid);
+  if (err && !(errno == ENOENT && !paused)) return false;
+  // Recount so the kernel skips its lookup exactly when nothing is paused.
+  std::uint32_t key = 0, next = 0, n = 0;
+  const std::uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ++n;
+    key = next;
+    prev = &key;
+  }
+  skel_->bss->paused_count = n;
+  return true;
+}
+
+std::vector<ProgramHealth> BpfEngine::program_health() const {
+  std::vector<ProgramHealth> out;
+  for (const auto& [name, where] : attached_) {
+    ProgramHealth h{name, where, 0, 0};
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (prog && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+      h.run_time_ns = info.run_time_ns;
+      h.run_count = info.run_cnt;
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+namespace {
+std::uint64_t count_entries(const bpf_map* map) {
+  // Batch lookups: one syscall per 1024 entries instead of one per key.
+  const int fd = bpf_map__fd(map);
+  const std::uint32_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
+  constexpr std::uint32_t kBatch = 1024;
+  std::vector<char> keys(static_cast<std::size_t>(kBatch) * ksz), vals(static_cast<std::size_t>(kBatch) * vsz);
+  std::vector<char> in(ksz), out(ksz);
+  std::uint64_t total = 0;
+  bool first = true;
+  for (;;) {
+    std::uint32_t count = kBatch;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    in = out;
+    const int err = bpf_map_lookup_batch(fd, first ? nullptr : in.data(), out.data(), keys.data(),
+                                         vals.data(), &count, &opts);
+    first = false;
+    total += count;
+    if (err) break;
+  }
+  return total;
+}
+}  // namespace
+
+std::vector<MapHealth> BpfEngine::map_health(std::uint64_t series_in_use) const {
+  return {
+      {"stats", series_in_use, bpf_map__max_entries(skel_->maps.stats)},
+      {"procs", count_entries(skel_->maps.procs), bpf_map__max_entries(skel_->maps.procs)},
+      {"accepted", count_entries(skel_->maps.accepted), bpf_map__max_entries(skel_->maps.accepted)},
+      {"paused", skel_->bss->paused_count, bpf_map__max_entries(skel_->maps.paused)},
+  };
+}
+
+bool BpfEngine::bpf_stats_enabled() {
+  std::ifstream f("/proc/sys/kernel/bpf_stats_enabled");
+  int v = 0;
+  return (f >> v) && v != 0;
+}
+
+std::vector<std::string> BpfEngine::describe() const {
+  std::vector<std::string> out;
+  if (tracefs_ && tracefs_->mounted_here())
+    out.push_back("tracefs mounted at /sys/kernel/tracing (unmounted on exit)");
+  for (const auto& [name, where] : attached_) out.push_back(name + " -> " + where);
+  return out;
+}
+
+}  // namespace hs

@@ -1,0 +1,89 @@
+// Loads, attaches and reads the kernel side. Thin on purpose: the skeleton is
+// generated, this class owns it (RAII) and turns map contents into C++ values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "snapshot.h"
+#include "tracefs.h"
+
+struct http_statistics;  // generated skeleton
+struct bpf_link;
+struct ring_buffer;
+
+namespace hs {
+
+// A failure to start, with a one-line message that names what is missing.
+class EngineError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct EngineOptions {
+  // cgroup v2 directory the socket programs attach to; empty: find the
+  // cgroup2 mount (its root covers every process).
+  std::string cgroup_path;
+};
+
+class BpfEngine {
+ public:
+  struct StatsKey {
+    std::uint32_t pid;
+    std::uint64_t start_ns;
+    Method method;
+    std::uint16_t status;
+  };
+  struct StatsEntry {
+    StatsKey key;
+    SeriesStats stats;  // summed over CPUs
+  };
+  struct Event {
+    enum class Kind { ProcessNew, ProcessExit } kind;
+    std::uint32_t pid;
+    std::uint64_t start_ns;
+    std::string comm;
+  };
+
+  // Loads and attaches everything; throws EngineError.
+  explicit BpfEngine(EngineOptions options = {});
+  ~BpfEngine();
+  BpfEngine(const BpfEngine&) = delete;
+  BpfEngine& operator=(const BpfEngine&) = delete;
+
+  // All (process, method, status) series, read with batch lookups.
+  std::vector<StatsEntry> read_stats() const;
+  // Removes the series of processes that are gone.
+  void delete_stats(const std::vector<StatsKey>& keys);
+  // Dropped/skipped counters by cause name, summed over CPUs.
+  std::map<std::string, std::uint64_t> read_counters() const;
+  // Delivers pending ring buffer events; returns how many.
+  int poll_events(const std::function<void(const Event&)>& on_event, int timeout_ms = 0);
+
+  bool set_paused(std::uint32_t pid, bool paused);
+
+  std::vector<ProgramHealth> program_health() const;
+  std::vector<MapHealth> map_health(std::uint64_t series_in_use) const;
+  static bool bpf_stats_enabled();
+  std::chrono::milliseconds attach_duration() const { return attach_duration_; }
+  // What is attached where, one line each (for the start-up log).
+  std::vector<std::string> describe() const;
+
+ private:
+  std::unique_ptr<TracefsMount> tracefs_;
+  std::unique_ptr<http_statistics, void (*)(http_statistics*)> skel_;
+  std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
+  std::vector<std::pair<std::string, std::string>> attached_;  // program, attach point
+  std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> events_;
+  const std::function<void(const Event&)>* on_event_ = nullptr;
+  std::chrono::milliseconds attach_duration_{0};
+  int cgroup_fd_ = -1;
+  int ncpus_ = 1;
+};
+
+}  // namespace hs

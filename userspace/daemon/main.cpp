@@ -1,0 +1,116 @@
+// http-statistics: loads the kernel side, runs the aggregation layer and
+// serves it through the Scope plugin socket and the Prometheus endpoint.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "aggregator.h"
+#include "bpf_engine.h"
+#include "metrics_exporter.h"
+#include "options.h"
+#include "scope_plugin.h"
+
+#ifndef HS_VERSION
+#define HS_VERSION "0.0.0"
+#endif
+
+namespace {
+
+void log_line(const std::string& s) { std::cerr << "http-statistics: " << s << std::endl; }
+
+int run_check(const hs::DaemonOptions& o) {
+  hs::BpfEngine engine({o.cgroup});
+  for (const auto& line : engine.describe()) std::cout << "attached " << line << "\n";
+  std::cout << "ok: loaded and attached in " << engine.attach_duration().count()
+            << " ms; detaching\n";
+  return 0;
+}
+
+int serve(const hs::DaemonOptions& o) {
+  // Signals are taken synchronously by this thread; every thread started
+  // below inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  hs::BpfEngine engine({o.cgroup});
+  for (const auto& line : engine.describe()) log_line("attached " + line);
+  log_line("attached in " + std::to_string(engine.attach_duration().count()) + " ms");
+
+  hs::AggregatorOptions agg_opts;
+  agg_opts.exit_grace = o.exit_grace;
+  hs::Aggregator aggregator(engine, agg_opts);
+  aggregator.start();
+  auto snapshots = [&aggregator] { return aggregator.snapshot(); };
+
+  std::unique_ptr<hs::prom::Exporter> metrics;
+  if (o.metrics_address != "off") {
+    hs::prom::ExporterOptions mo;
+    mo.address = o.metrics_address;
+    mo.version = HS_VERSION;
+    metrics = std::make_unique<hs::prom::Exporter>(mo, snapshots);
+    metrics->start();
+    log_line("serving /metrics on " + o.metrics_address + " (port " +
+             std::to_string(metrics->port()) + ")");
+  }
+  std::unique_ptr<hs::scope::Plugin> plugin;
+  if (o.scope_plugins_root != "off") {
+    hs::scope::PluginOptions po;
+    po.plugins_root = o.scope_plugins_root;
+    po.plugin_id = o.scope_plugin_id;
+    plugin = std::make_unique<hs::scope::Plugin>(
+        po, snapshots, [&aggregator](std::uint32_t pid, bool pause) {
+          return aggregator.set_paused(pid, pause);
+        });
+    plugin->start();
+    log_line("Scope plugin listening on " + plugin->socket_path());
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+           ", detaching");
+  // Destruction order: exporters first (they read the aggregator), then the
+  // aggregator thread, then the engine (links and maps).
+  if (plugin) plugin->stop();
+  if (metrics) metrics->stop();
+  aggregator.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string error;
+  const auto opts = hs::parse_options({argv + 1, argv + argc}, error);
+  if (!opts) {
+    std::cerr << "http-statistics: " << error << "\n";
+    return 2;
+  }
+  try {
+    switch (opts->mode) {
+      case hs::DaemonOptions::Mode::Help:
+        std::cout << hs::usage();
+        return 0;
+      case hs::DaemonOptions::Mode::Version:
+        std::cout << "http-statistics " << HS_VERSION << "\n";
+        return 0;
+      case hs::DaemonOptions::Mode::Check:
+        return run_check(*opts);
+      case hs::DaemonOptions::Mode::Serve:
+        return serve(*opts);
+    }
+  } catch (const hs::EngineError& e) {
+    std::cerr << "http-statistics: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "http-statistics: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

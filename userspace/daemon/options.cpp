@@ -1,0 +1,93 @@
+#include "options.h"
+
+#include <charconv>
+
+namespace hs {
+
+std::string usage() {
+  return R"(Usage: http-statistics [OPTIONS]
+       http-statistics check
+
+Counts HTTP/1.x requests and responses per process in the kernel (eBPF) and
+serves them to Prometheus (/metrics) and Weave Scope (a probe plugin socket).
+Needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_RESOURCE); run
+scripts/kernel-check.sh to see whether this kernel can run it.
+
+Commands:
+  check                      load and attach everything, report, detach, exit
+
+Options:
+  --metrics-address HOST:PORT
+                             where /metrics listens, or "off" (default 0.0.0.0:9464)
+  --scope-plugins-root DIR   Scope plugins directory, or "off"
+                             (default /var/run/scope/plugins)
+  --scope-plugin-id ID       plugin id and socket name (default http-statistics)
+  --exit-grace SECONDS       keep an exited process's counts this long (default 60)
+  --cgroup DIR               cgroup v2 directory to attach to (default: the root
+                             of the cgroup v2 mount, which covers every process)
+  -h, --help                 show this help
+  --version                  show the version
+)";
+}
+
+std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
+                                           std::string& error) {
+  DaemonOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (const auto eq = a.find('='); eq != std::string::npos) {
+        out = a.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= args.size()) {
+        error = "option " + a + " needs a value";
+        return false;
+      }
+      out = args[++i];
+      return true;
+    };
+    auto is = [&](const char* name) {
+      return a == name || a.rfind(std::string(name) + "=", 0) == 0;
+    };
+    if (a == "-h" || a == "--help") {
+      o.mode = DaemonOptions::Mode::Help;
+    } else if (a == "--version") {
+      o.mode = DaemonOptions::Mode::Version;
+    } else if (a == "check" && i == 0) {
+      o.mode = DaemonOptions::Mode::Check;
+    } else if (is("--metrics-address")) {
+      if (!value(o.metrics_address)) return std::nullopt;
+      if (o.metrics_address != "off" && o.metrics_address.rfind(':') == std::string::npos) {
+        error = "--metrics-address wants HOST:PORT, got '" + o.metrics_address + "'";
+        return std::nullopt;
+      }
+    } else if (is("--scope-plugins-root")) {
+      if (!value(o.scope_plugins_root)) return std::nullopt;
+      if (o.scope_plugins_root.empty()) {
+        error = "--scope-plugins-root needs a directory";
+        return std::nullopt;
+      }
+    } else if (is("--scope-plugin-id")) {
+      if (!value(o.scope_plugin_id)) return std::nullopt;
+    } else if (is("--exit-grace")) {
+      std::string v;
+      if (!value(v)) return std::nullopt;
+      long long secs = -1;
+      const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+      if (ec != std::errc() || p != v.data() + v.size() || secs < 0) {
+        error = "--exit-grace wants a number of seconds, got '" + v + "'";
+        return std::nullopt;
+      }
+      o.exit_grace = std::chrono::seconds(secs);
+    } else if (is("--cgroup")) {
+      if (!value(o.cgroup)) return std::nullopt;
+    } else {
+      error = "unknown argument '" + a + "' (see --help)";
+      return std::nullopt;
+    }
+  }
+  return o;
+}
+
+}  // namespace hs

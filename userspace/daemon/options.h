@@ -1,0 +1,26 @@
+// Command line of the daemon.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hs {
+
+struct DaemonOptions {
+  enum class Mode { Serve, Check, Help, Version } mode = Mode::Serve;
+  std::string metrics_address = "0.0.0.0:9464";  // "off": no Prometheus endpoint
+  std::string scope_plugins_root = "/var/run/scope/plugins";  // "off": no Scope plugin
+  std::string scope_plugin_id = "http-statistics";
+  std::chrono::seconds exit_grace{60};
+  std::string cgroup;  // "" = the cgroup v2 mount
+};
+
+// Parses argv; on error returns nullopt and sets `error` to a one-line message.
+std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
+                                           std::string& error);
+
+std::string usage();
+
+}  // namespace hs
