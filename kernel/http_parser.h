@@ -30,7 +30,10 @@
 #endif
 /* Leaf functions with loops. In BPF they are global functions, which the
  * verifier checks once on their own instead of at every call site; their
- * pointer arguments may be NULL as far as it knows, hence the checks. */
+ * pointer arguments may be NULL as far as it knows, hence the checks.
+ * Calls are not free (a return costs tens of cycles under return-stack
+ * mitigations), so loop-free helpers are inlined and the common path makes
+ * a handful of calls per message. */
 #if defined(__bpf__)
 #define HTTP_LEAF __attribute__((noinline))
 /* Hide a value from clang so it keeps a mask that the verifier needs. */
@@ -154,18 +157,17 @@ struct http_feed {
 
 HTTP_INLINE __u64 http_word(const __u8 *p)
 {
-	/* Little-endian byte order, unaligned: built from bytes so both the BPF
-	 * backend and strict-aliasing C++ accept it; clang folds it to one load. */
-	__u64 w = 0;
-	w |= (__u64)p[0];
-	w |= (__u64)p[1] << 8;
-	w |= (__u64)p[2] << 16;
-	w |= (__u64)p[3] << 24;
-	w |= (__u64)p[4] << 32;
-	w |= (__u64)p[5] << 40;
-	w |= (__u64)p[6] << 48;
-	w |= (__u64)p[7] << 56;
+	/* Eight bytes, little-endian, at any alignment. */
+#if defined(__bpf__)
+	/* One load: x86-64 and arm64 JITs allow unaligned map-value access and
+	 * the verifier only refuses it under BPF_F_STRICT_ALIGNMENT. */
+	return *(const __u64 *)p;
+#else
+	__u64 w;
+
+	__builtin_memcpy(&w, p, sizeof(w));
 	return w;
+#endif
 }
 
 /* Offset (from off) of the first '\n' in the window's [off, off + avail),
@@ -212,7 +214,7 @@ HTTP_INLINE const __u8 *http_line_ptr(const struct http_buf *buf, __u32 at)
 }
 
 /* Request line prefix: METHOD SP <not SP>. Methods are case-sensitive. */
-HTTP_LEAF int http_parse_method(const struct http_buf *buf, __u32 at, __u32 len)
+HTTP_INLINE int http_parse_method(const struct http_buf *buf, __u32 at, __u32 len)
 {
 	const __u8 *l = http_line_ptr(buf, at);
 	__u8 m = HTTP_M_OTHER;
@@ -261,7 +263,7 @@ HTTP_LEAF int http_parse_method(const struct http_buf *buf, __u32 at, __u32 len)
 
 /* "HTTP/1.0 " or "HTTP/1.1 " then a code 100-599, then SP or the line's end.
  * Returns the code or 0. */
-HTTP_LEAF int http_parse_status(const struct http_buf *buf, __u32 at, __u32 len)
+HTTP_INLINE int http_parse_status(const struct http_buf *buf, __u32 at, __u32 len)
 {
 	const __u8 *l = http_line_ptr(buf, at);
 
@@ -284,7 +286,7 @@ HTTP_LEAF int http_parse_status(const struct http_buf *buf, __u32 at, __u32 len)
 
 enum http_header { HH_OTHER = 0, HH_CONTENT_LENGTH, HH_TRANSFER_ENCODING };
 
-HTTP_LEAF int http_header_name(const struct http_buf *buf, __u32 at, __u32 len)
+HTTP_INLINE int http_header_name(const struct http_buf *buf, __u32 at, __u32 len)
 {
 	const __u8 *l = http_line_ptr(buf, at);
 
@@ -392,6 +394,100 @@ HTTP_LEAF int http_ends_chunked(const struct http_buf *buf, __u32 at, __u32 len)
 	/* A token boundary before it: ':', ',', or blank. */
 	before = l[e];
 	return before == ':' || before == ',' || before == ' ' || before == '\t';
+}
+
+/* What http_scan_headers found, and its progress. */
+struct http_hdr_scan {
+	__s64 content_length; /* -1: no Content-Length line consumed */
+	__u32 consumed;       /* bytes of complete lines consumed */
+	__u32 line;           /* start of the next line to look at */
+	__u8 end;             /* the empty line ending the headers was consumed */
+	__u8 bad;             /* an unusable or conflicting Content-Length */
+	__u8 pad[2];
+};
+
+/*
+ * The fast path for header lines: consumes complete lines from the window at
+ * off (avail bytes), looking only at their first word, and parses
+ * Content-Length on the way. It stops after the empty line, before a
+ * Transfer-Encoding line, or before a line that does not end in the window;
+ * the line-by-line path (http_line) takes over from there.
+ *
+ * Per line it looks at the first word, then finds the line's end eight bytes
+ * at a time, without a call. The per-line progress lives in *out, not in
+ * registers: the verifier does not track values in memory, so every round of
+ * the outer loop looks alike to it and it checks that loop once instead of
+ * once per path.
+ */
+HTTP_LEAF int http_scan_headers(const struct http_buf *buf, __u32 off, __u32 avail,
+				struct http_hdr_scan *out)
+{
+	const __u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	__u32 i, j;
+
+	if (!buf || !out)
+		return 0;
+	out->content_length = -1;
+	out->consumed = 0;
+	out->line = 0;
+	out->end = 0;
+	out->bad = 0;
+	if (off >= HTTP_WINDOW || avail > HTTP_WINDOW - off)
+		return 0;
+	for (i = 0; i < HTTP_WINDOW / 2; i++) {
+		__u32 line = out->line, scan, nl = HTTP_WINDOW;
+		__u64 w, lw;
+
+		if (line >= avail)
+			return 0;
+		w = http_word(&buf->b[(off + line) & (HTTP_WINDOW - 1)]);
+		if ((w & 0xff) == '\n' || ((w & 0xffff) == 0x0a0d && avail - line >= 2)) {
+			out->consumed = line + ((w & 0xff) == '\n' ? 1 : 2);
+			out->end = 1;
+			return 0;
+		}
+		lw = w | HTTP_LOWER;
+		if (lw == 0x726566736e617274ULL) /* "transfer" */
+			return 0;
+
+		scan = line;
+		for (j = 0; j < HTTP_WINDOW / 8; j++) {
+			__u64 x, hit;
+
+			if (scan >= avail)
+				break;
+			x = http_word(&buf->b[(off + scan) & (HTTP_WINDOW - 1)]) ^ (ones * '\n');
+			hit = (x - ones) & ~x & highs;
+			if (hit) {
+				nl = scan + (__u32)((((hit & (~hit + 1)) >> 7) *
+						      0x0001020304050607ULL) >> 56);
+				break;
+			}
+			scan += 8;
+		}
+		if (nl >= avail)
+			return 0; /* the line goes on past the window */
+
+		if (lw == 0x2d746e65746e6f63ULL) { /* "content-" */
+			__u32 at = (off + line) & (HTTP_WINDOW - 1), len = nl - line;
+			__s64 v;
+
+			if (http_header_name(buf, at, len) == HH_CONTENT_LENGTH) {
+				if (len > 0 && len <= HTTP_LINE_MAX &&
+				    buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '\r')
+					len--;
+				v = http_parse_length(buf, at, 15, len);
+				if (v < 0 || (out->content_length >= 0 && out->content_length != v)) {
+					out->bad = 1;
+					return 0;
+				}
+				out->content_length = v;
+			}
+		}
+		out->line = nl + 1;
+		out->consumed = nl + 1;
+	}
+	return 0;
 }
 
 /* ---- connection bookkeeping ---------------------------------------------- */
@@ -646,7 +742,56 @@ HTTP_INLINE int http_load_window(struct http_feed *f)
 	return 0;
 }
 
-/* One step: one line, or one body/chunk skip. Returns 1 to stop. */
+/* Skip body or chunk bytes; they are never loaded. */
+HTTP_INLINE void http_skip(struct http_feed *f, struct http_stream *st)
+{
+	__u64 left = f->end - f->pos;
+	__u64 n = st->remaining < left ? st->remaining : left;
+
+	f->pos += (__u32)n;
+	st->remaining -= n;
+	if (st->remaining == 0) {
+		if (st->state == HS_CHUNK_DATA) {
+			st->state = HS_LINE;
+			st->line_kind = LK_CHUNK_SIZE;
+		} else {
+			http_message_done(st);
+		}
+	}
+}
+
+/* Consume the header lines the fast path can take; returns 1 when it took some. */
+HTTP_INLINE int http_headers_fast(struct http_feed *f, struct http_stream *st)
+{
+	struct http_hdr_scan hs;
+	__u32 off = f->pos - f->win_base;
+
+	if (f->pos < f->win_base || off >= f->win_len || off >= HTTP_WINDOW)
+		return 0;
+	http_scan_headers(f->buf, off, f->win_len - off, &hs);
+	if (hs.bad || (hs.content_length >= 0 && (st->flags & HF_LENGTH) &&
+		       st->remaining != (__u64)hs.content_length)) {
+		http_stream_lost(f, st, HS_LOST, HN_BAD_HEADER);
+		return 1;
+	}
+	if (hs.content_length >= 0) {
+		st->remaining = (__u64)hs.content_length;
+		st->flags |= HF_LENGTH;
+	}
+	f->pos += hs.consumed;
+	if (hs.end) {
+		http_headers_done(f, st);
+		if (st->state == HS_BODY && f->pos < f->end)
+			http_skip(f, st);
+	}
+	return hs.consumed != 0;
+}
+
+/*
+ * One step. The common message (start line, headers, body in one window) is
+ * a single step; lines the fast path leaves (straddling, Transfer-Encoding,
+ * chunk sizes, trailers) take a step each. Returns 1 to stop.
+ */
 static long http_step(__u32 index, void *ctx)
 {
 	struct http_feed *f = (struct http_feed *)ctx;
@@ -658,19 +803,7 @@ static long http_step(__u32 index, void *ctx)
 		return 1;
 
 	if (st->state == HS_BODY || st->state == HS_CHUNK_DATA) {
-		__u64 left = f->end - f->pos;
-		__u64 n = st->remaining < left ? st->remaining : left;
-
-		f->pos += (__u32)n;
-		st->remaining -= n;
-		if (st->remaining == 0) {
-			if (st->state == HS_CHUNK_DATA) {
-				st->state = HS_LINE;
-				st->line_kind = LK_CHUNK_SIZE;
-			} else {
-				http_message_done(st);
-			}
-		}
+		http_skip(f, st);
 		return 0;
 	}
 	if (st->state != HS_LINE)
@@ -680,6 +813,9 @@ static long http_step(__u32 index, void *ctx)
 		if (http_load_window(f))
 			return 1;
 	}
+	if (st->line_kind == LK_HEADER && !(st->flags & HF_LINE_KEPT) && http_headers_fast(f, st))
+		return 0;
+
 	off = f->pos - f->win_base;
 	if (off >= HTTP_WINDOW || off >= f->win_len)
 		return 1;
@@ -711,6 +847,10 @@ static long http_step(__u32 index, void *ctx)
 	st->line_len = 0;
 	st->line_total = 0;
 	st->line_start_ns = 0;
+	/* A start line opens a header block: take it in this step too. */
+	if (st->state == HS_LINE && st->line_kind == LK_HEADER && at != HTTP_LINE_AT &&
+	    f->pos < f->end)
+		http_headers_fast(f, st);
 	return 0;
 }
 
