@@ -68,8 +68,11 @@ struct {
 	__type(value, __u64); /* start_ns */
 } procs SEC(".maps");
 
+/* Not preallocated: a per-CPU value per possible entry would be
+ * max_entries x CPUs x 360 bytes up front on large machines. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, HS_MAX_SERIES);
 	__type(key, struct hs_stats_key);
 	__type(value, struct hs_stats_value);
@@ -117,6 +120,35 @@ static const __u64 latency_bounds_ns[HS_LATENCY_BUCKETS - 1] = {
 	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL,  1000000000ULL,
 	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
 };
+
+/* Index of the power-of-two bucket of `us`: its bit length, capped. */
+static __always_inline __u32 log2_bucket(__u64 us)
+{
+	__u32 n = 0;
+
+	if (us >= 1ULL << 16) {
+		us >>= 16;
+		n += 16;
+	}
+	if (us >= 1ULL << 8) {
+		us >>= 8;
+		n += 8;
+	}
+	if (us >= 1ULL << 4) {
+		us >>= 4;
+		n += 4;
+	}
+	if (us >= 1ULL << 2) {
+		us >>= 2;
+		n += 2;
+	}
+	if (us >= 1ULL << 1) {
+		us >>= 1;
+		n += 1;
+	}
+	n += (__u32)us; /* bit length: 0 for 0 us, 1 for 1 us, ... */
+	return n < HS_LOG2_BUCKETS ? n : HS_LOG2_BUCKETS - 1;
+}
 
 static __always_inline void count(__u32 which)
 {
@@ -169,6 +201,7 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 			break;
 	}
 	v->buckets[i < HS_LATENCY_BUCKETS ? i : HS_LATENCY_BUCKETS - 1]++;
+	v->log2_buckets[log2_bucket(latency_ns / 1000)]++;
 }
 
 /* ---- connection setup -------------------------------------------------------- */

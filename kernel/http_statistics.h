@@ -4,6 +4,9 @@
 #define HTTP_STATISTICS_H
 
 #define HS_LATENCY_BUCKETS 15 /* 14 OpenTelemetry boundaries + overflow */
+/* Power-of-two microsecond buckets for quantiles: bucket i holds latencies
+ * in [2^(i-1), 2^i) us (bucket 0: under 1 us), the last one everything above. */
+#define HS_LOG2_BUCKETS 27
 #define HS_COMM_LEN 16
 
 /* Map capacities; userspace reports usage against them. */
@@ -34,6 +37,7 @@ struct hs_stats_value {
 	__u64 latency_count;
 	__u64 latency_sum_ns;
 	__u64 buckets[HS_LATENCY_BUCKETS];
+	__u64 log2_buckets[HS_LOG2_BUCKETS];
 };
 
 enum hs_event_kind {

@@ -25,6 +25,7 @@ void add(SeriesStats& into, const SeriesStats& s) {
   into.latency_count += s.latency_count;
   into.latency_sum_ns += s.latency_sum_ns;
   for (int b = 0; b < kLatencyBuckets; ++b) into.buckets[b] += s.buckets[b];
+  for (int b = 0; b < kLog2Buckets; ++b) into.log2_buckets[b] += s.log2_buckets[b];
 }
 
 std::map<SeriesKey, SeriesStats> sum(const std::map<SeriesKey, SeriesStats>& a,
@@ -40,7 +41,7 @@ RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
                   double seconds) {
   RateSample s;
   s.at = at;
-  std::array<std::uint64_t, kLatencyBuckets> buckets{};
+  std::array<std::uint64_t, kLog2Buckets> buckets{};
   std::uint64_t requests = 0;
   std::map<std::uint16_t, std::uint64_t> by_status;
   for (const auto& [key, cur] : now) {
@@ -49,7 +50,7 @@ RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
     const std::uint64_t n = cur.count - prev.count;
     requests += n;
     if (n) by_status[key.status] += n;
-    for (int b = 0; b < kLatencyBuckets; ++b) buckets[b] += cur.buckets[b] - prev.buckets[b];
+    for (int b = 0; b < kLog2Buckets; ++b) buckets[b] += cur.log2_buckets[b] - prev.log2_buckets[b];
   }
   s.requests_per_second = static_cast<double>(requests) / seconds;
   for (const auto& [status, n] : by_status)

@@ -31,6 +31,7 @@ constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
     "unmatched_response", "bad_header",  "no_owner",    "stats_full",
     "events_full",       "procs_full",   "conn_storage", "scratch_busy",
     "paused"};
+static_assert(HS_LATENCY_BUCKETS == kLatencyBuckets && HS_LOG2_BUCKETS == kLog2Buckets);
 // The parser's six notes (enum http_note) come first, then enum hs_counter.
 static_assert(HS_C_NO_OWNER == 6 && kCounterNames.size() == 13);
 
@@ -152,6 +153,7 @@ std::vector<BpfEngine::StatsEntry> BpfEngine::read_stats() const {
         e.stats.latency_count += v.latency_count;
         e.stats.latency_sum_ns += v.latency_sum_ns;
         for (int b = 0; b < kLatencyBuckets; ++b) e.stats.buckets[b] += v.buckets[b];
+        for (int b = 0; b < kLog2Buckets; ++b) e.stats.log2_buckets[b] += v.log2_buckets[b];
       }
       out.push_back(e);
     }

@@ -8,11 +8,9 @@
 
 namespace hs {
 
-// The q-quantile (0..1) of a non-cumulative histogram over kLatencyBounds, in
-// seconds, interpolated linearly inside the bucket (as PromQL's
-// histogram_quantile does); the overflow bucket reports the last bound.
-// Negative when the histogram is empty.
-double latency_quantile_seconds(const std::array<std::uint64_t, kLatencyBuckets>& buckets,
-                                double q);
+// The q-quantile (0..1) of a non-cumulative power-of-two histogram
+// (SeriesStats::log2_buckets), in seconds, interpolated linearly inside the
+// bucket; the overflow bucket reports its lower bound. Negative when empty.
+double latency_quantile_seconds(const std::array<std::uint64_t, kLog2Buckets>& buckets, double q);
 
 }  // namespace hs

@@ -41,6 +41,10 @@ std::string_view method_name(Method m);
 inline constexpr std::array<double, 14> kLatencyBounds = {
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0};
 inline constexpr int kLatencyBuckets = 15;
+// Finer buckets used only for quantiles (Scope's p50/p99): bucket i holds
+// latencies in [2^(i-1), 2^i) microseconds, bucket 0 those under 1 us, the
+// last one everything from 2^25 us (33.5 s) up.
+inline constexpr int kLog2Buckets = 27;
 
 struct SeriesKey {
   Method method = Method::Other;
@@ -54,6 +58,7 @@ struct SeriesStats {
   std::uint64_t latency_count = 0;   // exchanges with a measured latency
   std::uint64_t latency_sum_ns = 0;
   std::array<std::uint64_t, kLatencyBuckets> buckets{};  // non-cumulative
+  std::array<std::uint64_t, kLog2Buckets> log2_buckets{};  // non-cumulative
 };
 
 // One per-second sample of a process's traffic.
