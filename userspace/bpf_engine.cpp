@@ -38,9 +38,9 @@ static_assert(HS_C_NO_OWNER == 6 && kCounterNames.size() == 13);
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
 int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-  // The verifier log is long: only warnings reach stderr unless asked for.
-  if (level == LIBBPF_DEBUG) return 0;
-  if (level == LIBBPF_INFO && !std::getenv("HS_LIBBPF_VERBOSE")) return 0;
+  // Failures reach the user as one line of ours; libbpf's own log (and the
+  // verifier's) is there for whoever asks with HS_LIBBPF_VERBOSE=1.
+  if (level == LIBBPF_DEBUG || !std::getenv("HS_LIBBPF_VERBOSE")) return 0;
   return std::vfprintf(stderr, fmt, args);
 }
 

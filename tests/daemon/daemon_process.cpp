@@ -1,0 +1,107 @@
+#include "daemon_process.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+#include "net.h"
+#include "paths.h"
+#include "wait.h"
+
+namespace hs::test {
+
+bool have_root() { return geteuid() == 0; }
+
+std::set<int> loaded_program_ids() {
+  TempDir scratch("hs-bpftool-");
+  const RunResult r = run({"bpftool", "prog", "show"}, scratch.path(), std::chrono::seconds(30));
+  std::set<int> ids;
+  static const std::regex line(R"(^(\d+): )");
+  std::istringstream in(r.out);
+  std::string l;
+  std::smatch m;
+  while (std::getline(in, l))
+    if (std::regex_search(l, m, line)) ids.insert(std::stoi(m[1]));
+  return ids;
+}
+
+std::set<int> programs_held_by(int pid) {
+  std::set<int> ids;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(entry.path());
+    std::string key;
+    long long value = 0;
+    while (in >> key) {
+      if (key == "prog_id:" && in >> value) ids.insert(static_cast<int>(value));
+    }
+  }
+  return ids;
+}
+
+Daemon::Daemon(std::vector<std::string> extra_args, std::string root)
+    : plugins_root_(root.empty() ? dir_.file("plugins") : std::move(root)) {
+  for (int attempt = 0; attempt < 3 && !proc_; ++attempt) {
+    port_ = free_tcp_port();
+    std::vector<std::string> argv = {HS_DAEMON, "--metrics-address",
+                                     "127.0.0.1:" + std::to_string(port_),
+                                     "--scope-plugins-root", plugins_root()};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    SubprocessOptions o;
+    o.stdout_path = dir_.file("stdout.log");
+    o.stderr_path = dir_.file("stderr.log");
+    proc_.emplace(argv, o);
+    const bool up = wait_until(
+        [&] {
+          struct stat st {};
+          return proc_->exited() ||
+                 (wait_for_tcp(port_, std::chrono::milliseconds(50)) &&
+                  ::stat(socket_path().c_str(), &st) == 0);
+        },
+        std::chrono::seconds(20));
+    if (!up || proc_->exited()) {
+      const bool port_taken = log().find("in use") != std::string::npos;
+      proc_->stop();
+      if (!port_taken) throw std::runtime_error("daemon did not start: " + log());
+      proc_.reset();
+    }
+  }
+  if (!proc_) throw std::runtime_error("daemon did not start: " + log());
+  programs_ = programs_held_by(proc_->pid());
+}
+
+std::string Daemon::log() const { return read_text(dir_.file("stderr.log")); }
+
+std::string Daemon::get(const std::string& path) const {
+  TempDir scratch("hs-curl-");
+  const RunResult r =
+      run({"curl", "-sf", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port_) + path},
+          scratch.path(), std::chrono::seconds(10));
+  return r.status.exited_normally() ? r.out : "";
+}
+
+std::map<int, std::uint64_t> Daemon::requests_by_status(int pid) const {
+  std::map<int, std::uint64_t> out;
+  const std::string text = get("/metrics");
+  static const std::regex series(R"(^http_server_requests_total\{([^}]*)\} (\d+))");
+  static const std::regex status(R"re(http_response_status_code="(\d+)")re");
+  const std::string want_pid = "process_pid=\"" + std::to_string(pid) + "\"";
+  std::istringstream in(text);
+  std::string l;
+  std::smatch m, s;
+  while (std::getline(in, l)) {
+    if (!std::regex_search(l, m, series)) continue;
+    const std::string labels = m[1];
+    if (labels.find(want_pid) == std::string::npos) continue;
+    if (std::regex_search(labels, s, status)) out[std::stoi(s[1])] += std::stoull(m[2]);
+  }
+  return out;
+}
+
+}  // namespace hs::test
