@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <charconv>
+#include <regex>
 
 namespace hs {
 
@@ -70,6 +71,13 @@ std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
       }
     } else if (is("--scope-plugin-id")) {
       if (!value(o.scope_plugin_id)) return std::nullopt;
+      // The probe derives the id from the socket name and accepts only this.
+      static const std::regex valid("^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$");
+      if (!std::regex_match(o.scope_plugin_id, valid)) {
+        error = "--scope-plugin-id must be letters and digits joined by single dashes, got '" +
+                o.scope_plugin_id + "'";
+        return std::nullopt;
+      }
     } else if (is("--exit-grace")) {
       std::string v;
       if (!value(v)) return std::nullopt;

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "options.h"
+
+namespace hs {
+namespace {
+
+std::optional<DaemonOptions> parse(std::vector<std::string> args, std::string* error = nullptr) {
+  std::string e;
+  auto o = parse_options(args, e);
+  if (error) *error = e;
+  return o;
+}
+
+TEST(Options, Defaults) {
+  const auto o = parse({});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->mode, DaemonOptions::Mode::Serve);
+  EXPECT_EQ(o->metrics_address, "0.0.0.0:9464");
+  EXPECT_EQ(o->scope_plugins_root, "/var/run/scope/plugins");
+  EXPECT_EQ(o->scope_plugin_id, "http-statistics");
+  EXPECT_EQ(o->exit_grace, std::chrono::seconds(60));
+}
+
+TEST(Options, BothSpellingsOfValues) {
+  const auto o = parse({"--metrics-address=127.0.0.1:1", "--scope-plugins-root", "/tmp/x",
+                        "--exit-grace", "5", "--scope-plugin-id=http-stats-2"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->metrics_address, "127.0.0.1:1");
+  EXPECT_EQ(o->scope_plugins_root, "/tmp/x");
+  EXPECT_EQ(o->exit_grace, std::chrono::seconds(5));
+  EXPECT_EQ(o->scope_plugin_id, "http-stats-2");
+}
+
+TEST(Options, CheckModeAndOff) {
+  const auto o = parse({"check", "--metrics-address", "off"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->mode, DaemonOptions::Mode::Check);
+  EXPECT_EQ(o->metrics_address, "off");
+}
+
+TEST(Options, ErrorsNameTheProblem) {
+  std::string e;
+  EXPECT_FALSE(parse({"--nope"}, &e));
+  EXPECT_NE(e.find("--nope"), std::string::npos);
+  EXPECT_FALSE(parse({"--exit-grace", "-3"}, &e));
+  EXPECT_NE(e.find("--exit-grace"), std::string::npos);
+  EXPECT_FALSE(parse({"--metrics-address", "localhost"}, &e));
+  EXPECT_NE(e.find("HOST:PORT"), std::string::npos);
+  EXPECT_FALSE(parse({"--scope-plugin-id", "bad id!"}, &e));
+  EXPECT_NE(e.find("--scope-plugin-id"), std::string::npos);
+  EXPECT_FALSE(parse({"--cgroup"}, &e));
+  EXPECT_NE(e.find("needs a value"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hs
