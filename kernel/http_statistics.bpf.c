@@ -121,33 +121,38 @@ static const __u64 latency_bounds_ns[HS_LATENCY_BUCKETS - 1] = {
 	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
 };
 
+/* 1 when x != 0, without a branch: every branch here would double the paths
+ * the verifier walks through the code after it. */
+static __always_inline __u64 nonzero(__u64 x)
+{
+	return (x | (0 - x)) >> 63;
+}
+
 /* Index of the power-of-two bucket of `us`: its bit length, capped. */
 static __always_inline __u32 log2_bucket(__u64 us)
 {
-	__u32 n = 0;
+	__u64 n = 0, s;
 
-	if (us >= 1ULL << 16) {
-		us >>= 16;
-		n += 16;
-	}
-	if (us >= 1ULL << 8) {
-		us >>= 8;
-		n += 8;
-	}
-	if (us >= 1ULL << 4) {
-		us >>= 4;
-		n += 4;
-	}
-	if (us >= 1ULL << 2) {
-		us >>= 2;
-		n += 2;
-	}
-	if (us >= 1ULL << 1) {
-		us >>= 1;
-		n += 1;
-	}
-	n += (__u32)us; /* bit length: 0 for 0 us, 1 for 1 us, ... */
-	return n < HS_LOG2_BUCKETS ? n : HS_LOG2_BUCKETS - 1;
+	s = nonzero(us >> 32) << 5, us >>= s, n += s;
+	s = nonzero(us >> 16) << 4, us >>= s, n += s;
+	s = nonzero(us >> 8) << 3, us >>= s, n += s;
+	s = nonzero(us >> 4) << 2, us >>= s, n += s;
+	s = nonzero(us >> 2) << 1, us >>= s, n += s;
+	s = nonzero(us >> 1), us >>= s, n += s;
+	n += us; /* bit length: 0 for 0 us, 1 for 1 us, 2 for 2-3 us, ... */
+	return n < HS_LOG2_BUCKETS ? (__u32)n : HS_LOG2_BUCKETS - 1;
+}
+
+/* Index of the OpenTelemetry bucket: how many boundaries `ns` exceeds. */
+static __always_inline __u32 otel_bucket(__u64 ns)
+{
+	__u64 n = 0;
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < HS_LATENCY_BUCKETS - 1; i++)
+		n += (latency_bounds_ns[i] - ns) >> 63; /* 1 when ns > bound */
+	return (__u32)n;
 }
 
 static __always_inline void count(__u32 which)
@@ -167,7 +172,6 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 	struct hs_stats_key key = {};
 	struct hs_stats_value *v;
 	__u32 tgid = c->owner.tgid;
-	__u32 i;
 
 	if (!tgid) {
 		count(HS_C_NO_OWNER);
@@ -194,13 +198,11 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 	v->count++;
 	if (!has_latency)
 		return;
+	if (latency_ns > 1ULL << 62)
+		latency_ns = 1ULL << 62; /* keeps the sign trick in otel_bucket valid */
 	v->latency_count++;
 	v->latency_sum_ns += latency_ns;
-	for (i = 0; i < HS_LATENCY_BUCKETS - 1; i++) {
-		if (latency_ns <= latency_bounds_ns[i])
-			break;
-	}
-	v->buckets[i < HS_LATENCY_BUCKETS ? i : HS_LATENCY_BUCKETS - 1]++;
+	v->buckets[otel_bucket(latency_ns) & 15]++;
 	v->log2_buckets[log2_bucket(latency_ns / 1000)]++;
 }
 
