@@ -47,7 +47,7 @@
 #define HTTP_LINE_MAX 64     /* prefix of a line kept when it straddles windows */
 #define HTTP_LINE_AT 320     /* where a straddling line is reassembled in the buffer */
 #define HTTP_BUF_SIZE 512    /* window + reassembly area + room for 8-byte overreads */
-#define HTTP_PIPELINE 16     /* unanswered requests remembered per connection */
+#define HTTP_PIPELINE 32     /* unanswered requests remembered per connection */
 #define HTTP_MAX_STEPS 8192  /* lines/bodies handled per segment */
 #define HTTP_SCAN_LINES 8    /* header lines the fast path takes per step */
 #define HTTP_SCAN_WORDS 16   /* longest line it takes, in 8-byte words */
@@ -117,11 +117,11 @@ struct http_stream {
 	__u8 line[HTTP_LINE_MAX];
 };
 
+/* An unanswered request. Times are kept in units of 1024 ns in 32 bits: exact
+ * enough for latency buckets, wrapping only after 73 minutes. */
 struct http_pending {
-	__u64 start_ns;
 	__u32 seq;
-	__u8 method;
-	__u8 pad[3];
+	__u32 start;
 };
 
 /* Per-connection state: requests are queued by the receive side and paired,
@@ -132,6 +132,7 @@ struct http_conn {
 	__u32 requests;   /* request lines seen */
 	__u32 responses;  /* final responses seen */
 	struct http_pending pending[HTTP_PIPELINE];
+	__u8 pending_method[HTTP_PIPELINE];
 };
 
 /* Scratch space: the loaded window and a reassembled line. */
@@ -263,6 +264,40 @@ HTTP_INLINE int http_parse_method(const struct http_buf *buf, __u32 at, __u32 le
 	if (m == HTTP_M_OTHER || len < n + 2 || l[n] != ' ' || l[n + 1] == ' ' || l[n + 1] == '\r')
 		return HTTP_M_OTHER;
 	return m;
+}
+
+/*
+ * A request line with a method we have no name for (WebDAV's PROPFIND, a
+ * custom one): counted as "_OTHER", but only when the whole line is visible
+ * and reads TOKEN SP target SP HTTP/1.x, so that HTTP/2's "PRI * HTTP/2.0"
+ * and random upper-case text stay out.
+ */
+HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+	__u32 i, tok = 0;
+	__u64 tail;
+
+	if (!l || len < 16 || at + len > HTTP_WINDOW || len > HTTP_WINDOW)
+		return 0;
+	if (buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '\r')
+		len--; /* lines longer than HTTP_LINE_MAX still carry their CR */
+	for (i = 0; i < 20; i++) {
+		__u8 c = l[i];
+
+		if (c == ' ')
+			break;
+		if ((c < 'A' || c > 'Z') && c != '-' && c != '_')
+			return 0;
+		tok++;
+	}
+	if (tok == 0 || tok >= 20 || l[tok + 1] == ' ')
+		return 0;
+	tail = http_word(&buf->b[(at + len - 9) & (HTTP_WINDOW - 1)]);
+	/* " HTTP/1." then '0' or '1' */
+	return tail == 0x2e312f5054544820ULL &&
+	       (buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '0' ||
+		buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '1');
 }
 
 /* "HTTP/1.0 " or "HTTP/1.1 " then a code 100-599, then SP or the line's end.
@@ -512,9 +547,9 @@ HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 st
 	} else {
 		struct http_pending *p = &c->pending[seq & (HTTP_PIPELINE - 1)];
 
-		p->start_ns = start_ns;
-		p->method = method;
+		p->start = (__u32)(start_ns >> 10);
 		p->seq = seq;
+		c->pending_method[seq & (HTTP_PIPELINE - 1)] = method;
 	}
 	c->requests = seq + 1;
 }
@@ -540,8 +575,12 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 		p = &c->pending[seq & (HTTP_PIPELINE - 1)];
 		c->responses = seq + 1;
 		if (p->seq == seq) {
-			method = p->method;
-			latency = f->now_ns > p->start_ns ? f->now_ns - p->start_ns : 0;
+			__u32 elapsed = (__u32)(f->now_ns >> 10) - p->start;
+
+			method = c->pending_method[seq & (HTTP_PIPELINE - 1)];
+			/* A departure stamp can precede a receive stamp by a hair
+			 * across CPUs: a "negative" elapsed is zero, not 73 minutes. */
+			latency = elapsed < 0x80000000U ? (__u64)elapsed << 10 : 0;
 			timed = 1;
 		}
 	}
@@ -612,7 +651,7 @@ HTTP_INLINE void http_line(struct http_feed *f, struct http_stream *st, __u32 at
 		if (!response) {
 			__u8 m = (__u8)http_parse_method(f->buf, at, len);
 
-			if (m == HTTP_M_OTHER) {
+			if (m == HTTP_M_OTHER && !http_is_other_request(f->buf, at, len)) {
 				http_stream_lost(f, st, HS_NOT_HTTP, HN_NOT_HTTP);
 				return;
 			}
@@ -912,10 +951,11 @@ HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload
 	f->end = payload_off + payload_len;
 	f->win_base = 0;
 	f->win_len = 0;
-	if (f->response)
+	if (f->response) {
 		HTTP_LOOP(HTTP_MAX_STEPS, http_step_response, f);
-	else
+	} else {
 		HTTP_LOOP(HTTP_MAX_STEPS, http_step_request, f);
+	}
 	if (f->pos < f->end && st->state <= HS_CHUNK_DATA)
 		http_stream_lost(f, st, HS_LOST, HN_STEP_BUDGET);
 }

@@ -68,11 +68,11 @@ struct {
 	__type(value, __u64); /* start_ns */
 } procs SEC(".maps");
 
-/* Not preallocated: a per-CPU value per possible entry would be
- * max_entries x CPUs x 360 bytes up front on large machines. */
+/* Preallocated: elements created on demand come from caches refilled after
+ * the program returns, so a burst of new series would be dropped. Userspace
+ * sizes it at load time to a memory budget (values are per CPU). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, HS_MAX_SERIES);
 	__type(key, struct hs_stats_key);
 	__type(value, struct hs_stats_value);

@@ -10,7 +10,8 @@
 #define HS_COMM_LEN 16
 
 /* Map capacities; userspace reports usage against them. */
-#define HS_MAX_SERIES 16384    /* (process, method, status) combinations */
+#define HS_MAX_SERIES 16384    /* (process, method, status) combinations, at most */
+#define HS_SERIES_BUDGET (64ULL << 20) /* bytes of per-CPU values for them */
 #define HS_MAX_PROCESSES 8192  /* server processes tracked at once */
 #define HS_MAX_ACCEPTED 16384  /* accepted connections awaiting their first response */
 #define HS_MAX_PAUSED 1024

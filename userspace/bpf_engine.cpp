@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdarg>
@@ -70,6 +71,11 @@ BpfEngine::BpfEngine(EngineOptions options)
 
   skel_.reset(http_statistics__open());
   if (!skel_) throw EngineError("opening the BPF object failed: " + errno_text(errno) + kHint);
+  // Per-CPU values are preallocated: on many CPUs fewer series fit the budget.
+  const std::uint64_t per_series = static_cast<std::uint64_t>(ncpus_) * sizeof(hs_stats_value);
+  const std::uint64_t series =
+      std::clamp<std::uint64_t>(HS_SERIES_BUDGET / per_series, 1024, HS_MAX_SERIES);
+  bpf_map__set_max_entries(skel_->maps.stats, static_cast<std::uint32_t>(series));
   if (int err = http_statistics__load(skel_.get()); err) fail_load(err);
 
   const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
