@@ -1,0 +1,87 @@
+#include "traffic_metrics.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+namespace hs::prom {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+// The labels shared by every series of a process. container_id only exists for
+// containerized processes, as in OpenTelemetry's resource attributes.
+std::vector<ClientMetric::Label> process_labels(const ProcessInfo& p) {
+  std::vector<ClientMetric::Label> labels;
+  labels.reserve(3);
+  labels.push_back({"process_pid", std::to_string(p.pid)});
+  labels.push_back({"process_executable_name", p.executable_name});
+  if (!p.container_id.empty()) labels.push_back({"container_id", p.container_id});
+  return labels;
+}
+
+ClientMetric::Histogram duration_histogram(const SeriesStats& s) {
+  ClientMetric::Histogram h;
+  h.sample_count = s.latency_count;
+  h.sample_sum = static_cast<double>(s.latency_sum_ns) / 1e9;
+  h.bucket.reserve(kLatencyBuckets);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
+    cumulative += s.buckets[i];
+    // The per-CPU counters are read while the kernel updates them, so a bucket
+    // can be a few ahead of latency_count. Clamping keeps every bucket at most
+    // the +Inf bucket (= _count), which histogram_quantile relies on.
+    h.bucket.push_back({std::min(cumulative, s.latency_count), kLatencyBounds[i]});
+  }
+  h.bucket.push_back({s.latency_count, std::numeric_limits<double>::infinity()});
+  return h;
+}
+
+}  // namespace
+
+void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<MetricFamily>& out) {
+  MetricFamily duration;
+  duration.name = "http_server_request_duration_seconds";
+  duration.help =
+      "Duration of HTTP/1.x server exchanges, from the request to the response, as seen "
+      "by the kernel.";
+  duration.type = MetricType::Histogram;
+  duration.metric.reserve(series.size());
+
+  MetricFamily requests;
+  requests.name = "http_server_requests_total";
+  requests.help =
+      "HTTP/1.x server exchanges (request and response), including those without a "
+      "measured duration.";
+  requests.type = MetricType::Counter;
+  requests.metric.reserve(series.size());
+
+  const ProcessSnapshot* current = nullptr;
+  std::vector<ClientMetric::Label> shared;
+  for (const SeriesRef& s : series) {
+    if (s.process != current) {  // series come grouped by process
+      current = s.process;
+      shared = process_labels(current->info);
+    }
+    ClientMetric counter;
+    counter.label.reserve(2 + shared.size());
+    counter.label.push_back({"http_request_method", std::string(method_name(s.key->method))});
+    counter.label.push_back({"http_response_status_code", std::to_string(s.key->status)});
+    counter.label.insert(counter.label.end(), shared.begin(), shared.end());
+    counter.counter.value = static_cast<double>(s.stats->count);
+
+    ClientMetric histogram;
+    histogram.label = counter.label;
+    histogram.histogram = duration_histogram(*s.stats);
+
+    requests.metric.push_back(std::move(counter));
+    duration.metric.push_back(std::move(histogram));
+  }
+  if (series.empty()) return;  // no traffic yet: no lone # TYPE lines
+  out.push_back(std::move(duration));
+  out.push_back(std::move(requests));
+}
+
+}  // namespace hs::prom
