@@ -88,6 +88,9 @@ enum http_flags {
 	HF_CHUNKED = 2,      /* Transfer-Encoding ends in chunked */
 	HF_LENGTH = 4,       /* Content-Length seen */
 	HF_LINE_KEPT = 8,    /* the current line's prefix is in line[] */
+	HF_FED = 16,         /* some payload of this direction was parsed */
+	HF_SKIPPED = 32,     /* its first bytes were never seen (TCP Fast Open's SYN data) */
+	HF_STICKY = HF_SEQ | HF_FED | HF_SKIPPED, /* kept across messages */
 };
 
 /* Why the parser stopped counting or skipped something; counted by cause. */
@@ -266,22 +269,38 @@ HTTP_INLINE int http_parse_method(const struct http_buf *buf, __u32 at, __u32 le
 	return m;
 }
 
+/* Does a line whose last byte is at b[base + ((end - 1) & mask)] end in
+ * " HTTP/1.0" or " HTTP/1.1" (then maybe a CR)? Inlined with constant base
+ * and mask, so every index stays inside its area for the verifier. */
+HTTP_INLINE int http_ends_http1(const struct http_buf *buf, __u32 base, __u32 mask, __u32 end)
+{
+	__u8 last;
+
+	if (buf->b[base + ((end - 1) & mask)] == '\r')
+		end--; /* lines longer than HTTP_LINE_MAX still carry their CR */
+	/* " HTTP/1." then '0' or '1' */
+	if (http_word(&buf->b[base + ((end - 9) & mask)]) != 0x2e312f5054544820ULL)
+		return 0;
+	last = buf->b[base + ((end - 1) & mask)];
+	return last == '0' || last == '1';
+}
+
 /*
  * A request line with a method we have no name for (WebDAV's PROPFIND, a
  * custom one): counted as "_OTHER", but only when the whole line is visible
- * and reads TOKEN SP target SP HTTP/1.x, so that HTTP/2's "PRI * HTTP/2.0"
- * and random upper-case text stay out.
+ * (in the window, or reassembled when it is at most HTTP_LINE_MAX long) and
+ * reads TOKEN SP target SP HTTP/1.x, so that HTTP/2's "PRI * HTTP/2.0" and
+ * random upper-case text stay out.
  */
 HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 len)
 {
 	const __u8 *l = http_line_ptr(buf, at);
 	__u32 i, tok = 0;
-	__u64 tail;
 
-	if (!l || len < 16 || at + len > HTTP_WINDOW || len > HTTP_WINDOW)
+	if (!l || len < 16)
 		return 0;
-	if (buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '\r')
-		len--; /* lines longer than HTTP_LINE_MAX still carry their CR */
+	if (at == HTTP_LINE_AT ? len > HTTP_LINE_MAX : at + len > HTTP_WINDOW || len > HTTP_WINDOW)
+		return 0;
 	for (i = 0; i < 20; i++) {
 		__u8 c = l[i];
 
@@ -293,11 +312,9 @@ HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 
 	}
 	if (tok == 0 || tok >= 20 || l[tok + 1] == ' ')
 		return 0;
-	tail = http_word(&buf->b[(at + len - 9) & (HTTP_WINDOW - 1)]);
-	/* " HTTP/1." then '0' or '1' */
-	return tail == 0x2e312f5054544820ULL &&
-	       (buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '0' ||
-		buf->b[(at + len - 1) & (HTTP_WINDOW - 1)] == '1');
+	if (at == HTTP_LINE_AT)
+		return http_ends_http1(buf, HTTP_LINE_AT, HTTP_LINE_MAX - 1, len);
+	return http_ends_http1(buf, 0, HTTP_WINDOW - 1, at + len);
 }
 
 /* "HTTP/1.0 " or "HTTP/1.1 " then a code 100-599, then SP or the line's end.
@@ -565,9 +582,11 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 	int timed = 0;
 
 	if (seq == c->requests) {
-		/* No request to answer. After a receive-side gap the requests
-		 * were missed, not absent: count the response, method unknown. */
-		if (c->req.state != HS_LOST) {
+		/* No request to answer. After a receive-side gap, or when the
+		 * connection's first request was never seen (it rode in a TCP
+		 * Fast Open SYN), requests were missed, not absent: count the
+		 * response, method unknown. */
+		if (c->req.state != HS_LOST && !(c->req.flags & HF_SKIPPED)) {
 			HTTP_ON_NOTE(f, HN_UNMATCHED_RESPONSE);
 			return HTTP_M_OTHER;
 		}
@@ -600,7 +619,7 @@ HTTP_INLINE void http_message_done(struct http_stream *st)
 {
 	st->state = HS_LINE;
 	st->line_kind = LK_START;
-	st->flags &= HF_SEQ;
+	st->flags &= HF_STICKY;
 	st->remaining = 0;
 }
 
@@ -668,7 +687,7 @@ HTTP_INLINE void http_line(struct http_feed *f, struct http_stream *st, __u32 at
 			st->method = (s >= 200 || s == 101) ? http_response_started(f, s) : HTTP_M_OTHER;
 		}
 		st->line_kind = LK_HEADER;
-		st->flags &= HF_SEQ;
+		st->flags &= HF_STICKY;
 		st->remaining = 0;
 		return;
 	case LK_HEADER: {
@@ -939,6 +958,15 @@ HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload
 		st->flags |= HF_SEQ;
 	}
 	d = (__s32)(seq - st->next_seq);
+	if (d > 0 && !f->response && !(st->flags & HF_FED)) {
+		/* Nothing parsed yet and bytes before this segment: they came
+		 * with the SYN (TCP Fast Open), before the connection had any
+		 * state. Start framing here; responses without a request then
+		 * count with method unknown. */
+		st->flags |= HF_SKIPPED;
+		d = 0;
+		st->next_seq = seq;
+	}
 	if (d > 0) {
 		http_stream_lost(f, st, HS_LOST, HN_SEQ_GAP);
 		return;
@@ -946,6 +974,7 @@ HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload
 	if ((__s64)d + (__s64)payload_len <= 0)
 		return; /* retransmission of bytes already parsed */
 	st->next_seq = seq + payload_len;
+	st->flags |= HF_FED;
 
 	f->pos = payload_off + (__u32)(-d);
 	f->end = payload_off + payload_len;

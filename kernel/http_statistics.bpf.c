@@ -231,6 +231,20 @@ int hs_sockops(struct bpf_sock_ops *skops)
 	}
 	c->http.req.next_seq = skops->rcv_nxt;
 	c->http.req.flags = HF_SEQ;
+	/* Payload in the packet that established the connection (TCP Fast
+	 * Open's SYN, or data on the handshake's last ACK) reached the
+	 * listening socket, not this one: it was never parsed. Skip it, and
+	 * let responses that find no request count with method unknown. */
+	{
+		void *data = (void *)(long)skops->skb_data;
+		void *data_end = (void *)(long)skops->skb_data_end;
+		struct tcphdr *th = data;
+
+		if ((void *)(th + 1) <= data_end && skops->skb_len > th->doff * 4U) {
+			c->http.req.next_seq += skops->skb_len - th->doff * 4U;
+			c->http.req.flags |= HF_SKIPPED | HF_FED;
+		}
+	}
 	c->http.resp.next_seq = skops->snd_nxt;
 	c->http.resp.flags = HF_SEQ;
 	return 1;

@@ -1,0 +1,81 @@
+// A private nginx (master + workers) on a free 127.0.0.1 port, with its
+// config, logs, pid file, temp paths and document root in a TempDir.
+//
+// Locations: /ok 200 "ok\n", /created 201, /missing 404, /unavailable 503,
+// /teapot 418 (all `return`), /file a static file served with sendfile.
+// Keep-alive is on; the access log is unbuffered, one line per request:
+// "$pid $status $request_method $pipe $request_completion $request_uri".
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "subprocess.h"
+#include "temp_dir.h"
+
+namespace hs::test {
+
+struct NginxOptions {
+  int workers = 1;
+  bool ipv6 = false;                                // also listen on [::1]:PORT
+  bool unix_socket = false;                         // also listen on unix:<dir>/nginx.sock
+  std::size_t file_size = std::size_t{100} * 1024;  // bytes of /file
+};
+
+struct AccessLogEntry {
+  pid_t pid = 0;  // the worker that served the request
+  int status = 0;
+  std::string method;
+  bool pipelined = false;  // $pipe: the request arrived pipelined
+  bool completed = false;  // $request_completion: the response was fully sent
+  std::string uri;
+};
+
+class NginxServer {
+ public:
+  // Starts nginx and waits until it listens and all workers exist; retries on
+  // another port if the chosen one was taken meanwhile. Throws on failure.
+  explicit NginxServer(NginxOptions options = {});
+  ~NginxServer() = default;  // members stop nginx, then remove the dir
+  NginxServer(const NginxServer&) = delete;
+  NginxServer& operator=(const NginxServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  pid_t master_pid() const { return proc_->pid(); }
+  // The master's children, from /proc/<pid>/task/<pid>/children.
+  std::vector<pid_t> worker_pids() const;
+  std::string url(const std::string& path) const;
+  std::string unix_socket_path() const { return dir_.file("nginx.sock"); }
+  std::size_t file_size() const { return options_.file_size; }
+  const TempDir& dir() const { return dir_; }
+
+  std::vector<AccessLogEntry> access_log() const;
+  // Access log lines by status; pid > 0: only the lines of that worker.
+  std::map<int, std::uint64_t> access_log_statuses(pid_t pid = 0) const;
+  // nginx logs a request after sending its response, so a client can see the
+  // response a moment before the line is written: wait for n lines.
+  bool wait_access_log_lines(std::size_t n,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  std::string error_log() const;
+
+  // Fast shutdown (SIGTERM); the master waits for its workers.
+  ExitStatus stop() { return proc_->stop(); }
+
+ private:
+  bool try_start(std::uint16_t port);
+  std::string config(std::uint16_t port) const;
+
+  NginxOptions options_;
+  TempDir dir_{"hs-nginx-"};  // declared before proc_: outlives nginx
+  std::optional<Subprocess> proc_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace hs::test
