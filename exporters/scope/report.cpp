@@ -1,0 +1,337 @@
+#include "report.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <charconv>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "report_values.h"
+
+namespace hs::scope {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Template priorities, lower first. The original plugin's: requests 0.1 and
+// code/1000 for a status code (0.1 to 0.599 for 100-599). Latency comes after
+// every rate and before the probe's own process metrics (priorities 1 to 3).
+constexpr double kRequestsPriority = 0.1;
+constexpr double kLatencyP50Priority = 0.7;
+constexpr double kLatencyP99Priority = 0.71;
+
+// Status codes that get a metric: the three digits of an HTTP status line.
+// The kernel only counts 100-599; anything else cannot come from a status
+// line and would make ids like "http_0_responses_per_second".
+constexpr std::uint16_t kFirstCode = 100;
+constexpr std::uint16_t kLastCode = 999;
+
+constexpr std::string_view kPluginLabel = "HTTP Statistics";
+constexpr std::string_view kPluginDescription = "Adds http request metrics to processes";
+
+// Bytes per sample and per node in the JSON, to size the buffer up front.
+constexpr std::size_t kSampleBytes = 64;
+constexpr std::size_t kNodeBytes = 512;
+
+double requests(const RateSample& s) { return s.requests_per_second; }
+double latency_p50(const RateSample& s) { return s.latency_p50_ms; }
+double latency_p99(const RateSample& s) { return s.latency_p99_ms; }
+
+bool positive(double v) { return to_thousandths(v).value_or(0) > 0; }
+
+// Status codes with a non-zero rate somewhere in the window, ascending. A
+// code whose traffic stopped (zero across the window) is left out, and so is
+// its metric.
+std::vector<std::uint16_t> active_codes(const ProcessSnapshot& p) {
+  std::vector<std::uint16_t> codes;
+  for (const RateSample& s : p.recent) {
+    for (const auto& [code, rate] : s.responses_per_second) {
+      if (code >= kFirstCode && code <= kLastCode && positive(rate)) codes.push_back(code);
+    }
+  }
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  return codes;
+}
+
+// Which processes the report shows. Scope lists every process anyway (from
+// the probe's own process reporter); a node from this plugin only adds
+// metrics and controls. So the report carries:
+// - processes with HTTP traffic somewhere in the recent window: the metrics
+//   stay visible (dropping to zero) for the window's length after the
+//   traffic stops, then the node goes, which keeps a busy host's report small;
+// - paused processes, traffic or not, so their "resume" control stays
+//   reachable;
+// - no exited process: the probe no longer reports it, and a node made only
+//   of this plugin's metrics would show up as a nameless process.
+bool shown(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes) {
+  if (p.info.exited) return false;
+  if (p.info.paused || !codes.empty()) return true;
+  return std::any_of(p.recent.begin(), p.recent.end(),
+                     [](const RateSample& s) { return positive(s.requests_per_second); });
+}
+
+class Renderer {
+ public:
+  explicit Renderer(std::size_t expected_bytes) : buffer_(nullptr, expected_bytes), w_(buffer_) {}
+
+  std::string render(const Snapshot& snapshot, const ReportOptions& options);
+
+ private:
+  void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+  void string(std::string_view s) {
+    w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  }
+  void date(Clock::time_point t) {
+    const std::string_view quoted = dates_.quoted(t);
+    w_.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+  }
+  // {"date":"...","value":...} as one raw value: a report has ~100,000 of
+  // them, and their parts need no escaping.
+  void sample(Clock::time_point at, std::int64_t value) {
+    static constexpr std::string_view kDate = R"({"date":)";
+    static constexpr std::string_view kValue = R"(,"value":)";
+    std::array<char, kDate.size() + kRfc3339Length + 2 + kValue.size() + kMaxThousandthsLength + 1>
+        text{};
+    char* p = std::copy(kDate.begin(), kDate.end(), text.data());
+    const std::string_view quoted = dates_.quoted(at);
+    p = std::copy(quoted.begin(), quoted.end(), p);
+    p = std::copy(kValue.begin(), kValue.end(), p);
+    p += format_thousandths(value, p);
+    *p++ = '}';
+    w_.RawValue(text.data(), static_cast<std::size_t>(p - text.data()), rapidjson::kObjectType);
+  }
+  void thousandths(std::int64_t n) {
+    std::array<char, kMaxThousandthsLength> text{};
+    w_.RawValue(text.data(), format_thousandths(n, text.data()), rapidjson::kNumberType);
+  }
+  // Double() refuses NaN and infinities and then leaves the JSON broken: a
+  // refusal must not pass silently. (Only constants come here.)
+  void number(double v) {
+    if (!w_.Double(v)) throw std::logic_error("non-finite number in the Scope report");
+  }
+
+  template <class Value>
+  bool metric(std::string_view id, const std::vector<RateSample>& recent, Value value);
+  void node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes,
+            std::string_view node_id, Clock::time_point taken_at);
+  void control_state(std::string_view id, Clock::time_point taken_at, bool dead);
+  void metric_template(std::string_view id, std::string_view label, double priority);
+  void control(std::string_view id, std::string_view human, std::string_view icon, int rank);
+  void spec(std::string_view plugin_id);
+
+  rapidjson::StringBuffer buffer_;
+  Writer w_;
+  DateCache dates_;
+  std::vector<std::optional<std::int64_t>> values_;  // scratch: one metric's window
+};
+
+// Writes `id: {samples, min, max}` from every reportable value of the window
+// (all of `recent`, so a poll the probe missed leaves no hole: the app merges
+// samples by date). Writes nothing and returns false when no value is
+// reportable.
+template <class Value>
+bool Renderer::metric(std::string_view id, const std::vector<RateSample>& recent, Value value) {
+  values_.clear();
+  std::int64_t max = 0;
+  bool any = false;
+  for (const RateSample& s : recent) {
+    const auto v = to_thousandths(value(s));
+    values_.push_back(v);
+    if (v) {
+      any = true;
+      max = std::max(max, *v);
+    }
+  }
+  if (!any) return false;
+  key(id);
+  w_.StartObject();
+  key("samples");
+  w_.StartArray();
+  for (std::size_t i = 0; i < recent.size(); ++i) {
+    if (values_[i]) sample(recent[i].at, *values_[i]);
+  }
+  w_.EndArray();
+  // The UI draws min..max as the graph's range: from 0 to the largest
+  // sample; 0..1 for a line of zeros, since 0..0 is no range at all.
+  key("min");
+  thousandths(0);
+  key("max");
+  thousandths(max > 0 ? max : 1000);
+  w_.EndObject();
+  return true;
+}
+
+void Renderer::control_state(std::string_view id, Clock::time_point taken_at, bool dead) {
+  key(id);
+  w_.StartObject();
+  key("timestamp");
+  date(taken_at);
+  key("value");
+  w_.StartObject();
+  key("dead");
+  w_.Bool(dead);
+  w_.EndObject();
+  w_.EndObject();
+}
+
+void Renderer::node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes,
+                    std::string_view node_id, Clock::time_point taken_at) {
+  key(node_id);
+  w_.StartObject();
+  key("id");
+  string(node_id);
+  key("topology");
+  string("process");
+
+  key("metrics");
+  w_.StartObject();
+  if (!metric(kRequestsMetric, p.recent, requests)) {
+    // A paused process without samples: one zero, so the node shows 0.
+    RateSample zero;
+    zero.at = taken_at;
+    metric(kRequestsMetric, std::vector<RateSample>{zero}, requests);
+  }
+  for (const std::uint16_t code : codes) {
+    metric(response_metric_id(code), p.recent, [code](const RateSample& s) {
+      const auto it = s.responses_per_second.find(code);
+      return it == s.responses_per_second.end() ? 0.0 : it->second;
+    });
+  }
+  metric(kLatencyP50Metric, p.recent, latency_p50);
+  metric(kLatencyP99Metric, p.recent, latency_p99);
+  w_.EndObject();
+
+  // Both controls, the one that does not apply marked dead: the app merges
+  // the reports of the last 15 s by timestamp, so a control that is merely
+  // left out would linger from an older report after the state changed.
+  key("latestControls");
+  w_.StartObject();
+  control_state(kPauseControl, taken_at, /*dead=*/p.info.paused);
+  control_state(kResumeControl, taken_at, /*dead=*/!p.info.paused);
+  w_.EndObject();
+
+  w_.EndObject();
+}
+
+void Renderer::metric_template(std::string_view id, std::string_view label, double priority) {
+  key(id);
+  w_.StartObject();
+  key("id");
+  string(id);
+  key("label");
+  string(label);
+  key("format");
+  string("");
+  key("priority");
+  number(priority);
+  w_.EndObject();
+}
+
+void Renderer::control(std::string_view id, std::string_view human, std::string_view icon,
+                       int rank) {
+  key(id);
+  w_.StartObject();
+  key("id");
+  string(id);
+  key("human");
+  string(human);
+  key("icon");
+  string(icon);
+  key("rank");
+  w_.Int(rank);
+  w_.EndObject();
+}
+
+void Renderer::spec(std::string_view plugin_id) {
+  w_.StartObject();
+  key("id");
+  string(plugin_id);
+  key("label");
+  string(kPluginLabel);
+  key("description");
+  string(kPluginDescription);
+  key("interfaces");
+  w_.StartArray();
+  string("reporter");
+  string("controller");
+  w_.EndArray();
+  key("api_version");
+  string("1");
+  w_.EndObject();
+}
+
+std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& options) {
+  std::bitset<kLastCode + 1> codes_seen;
+  w_.StartObject();
+  key("Process");
+  w_.StartObject();
+
+  // Nodes first: the templates depend on which codes they carry.
+  key("nodes");
+  w_.StartObject();
+  std::string node_id = options.hostname + ";";
+  const std::size_t prefix = node_id.size();
+  for (const ProcessSnapshot& p : snapshot.processes) {
+    const std::vector<std::uint16_t> codes = active_codes(p);
+    if (!shown(p, codes)) continue;
+    for (const std::uint16_t code : codes) codes_seen.set(code);
+    std::array<char, 16> pid{};
+    const auto end = std::to_chars(pid.data(), pid.data() + pid.size(), p.info.pid).ptr;
+    node_id.resize(prefix);
+    node_id.append(pid.data(), end);
+    node(p, codes, node_id, snapshot.taken_at);
+  }
+  w_.EndObject();
+
+  key("metric_templates");
+  w_.StartObject();
+  metric_template(kRequestsMetric, "HTTP Req/Second", kRequestsPriority);
+  for (std::uint16_t code = kFirstCode; code <= kLastCode; ++code) {
+    if (!codes_seen.test(code)) continue;
+    metric_template(response_metric_id(code), "HTTP Resp " + std::to_string(code) + "/Second",
+                    code / 1000.0);
+  }
+  metric_template(kLatencyP50Metric, "HTTP Latency p50 (ms)", kLatencyP50Priority);
+  metric_template(kLatencyP99Metric, "HTTP Latency p99 (ms)", kLatencyP99Priority);
+  w_.EndObject();
+
+  key("controls");
+  w_.StartObject();
+  control(kPauseControl, "Pause HTTP tracing", "fa-pause", 1);
+  control(kResumeControl, "Resume HTTP tracing", "fa-play", 2);
+  w_.EndObject();
+
+  w_.EndObject();  // Process
+
+  key("Plugins");
+  w_.StartArray();
+  spec(options.plugin_id);
+  w_.EndArray();
+  w_.EndObject();
+
+  if (!w_.IsComplete()) throw std::logic_error("Scope report JSON is incomplete");
+  return {buffer_.GetString(), buffer_.GetSize()};
+}
+
+}  // namespace
+
+std::string response_metric_id(std::uint16_t code) {
+  return "http_" + std::to_string(code) + "_responses_per_second";
+}
+
+std::string render_report(const Snapshot& snapshot, const ReportOptions& options) {
+  std::size_t samples = 0;
+  for (const ProcessSnapshot& p : snapshot.processes) samples += p.recent.size();
+  // About six metrics per sample second (requests, a few codes, latency):
+  // sized up front, the buffer is not copied while it grows.
+  Renderer renderer(4096 + snapshot.processes.size() * kNodeBytes + samples * 6 * kSampleBytes);
+  return renderer.render(snapshot, options);
+}
+
+}  // namespace hs::scope

@@ -1,0 +1,120 @@
+#include "scope_plugin.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "connection_server.h"
+#include "control.h"
+#include "plugin_dir.h"
+#include "report_cache.h"
+
+namespace hs::scope {
+
+// Everything that exists only while serving. Members are destroyed in
+// reverse order: the server (after its thread) before the directory.
+struct Plugin::Serving {
+  PluginDirectory directory;
+  ReportCache reports;
+  ConnectionServer server;
+  std::atomic<bool> listener_done{false};
+  std::thread listener;
+
+  Serving(const PluginOptions& o, const ReportOptions& r)
+      : directory(o.plugins_root, o.plugin_id),
+        reports(r),
+        server(ConnectionLimits{o.worker_threads, o.keep_alive_idle, o.io_timeout}) {}
+
+  ~Serving() {
+    if (listener.joinable()) {
+      server.shut_down();
+      listener.join();
+    }
+  }
+};
+
+Plugin::Plugin(PluginOptions options, SnapshotFn snapshots, ControlFn control)
+    : options_(std::move(options)),
+      report_options_{resolve_hostname(options_.hostname), options_.plugin_id},
+      snapshots_(std::move(snapshots)),
+      control_(std::move(control)) {}
+
+Plugin::~Plugin() { stop(); }
+
+void Plugin::start() {
+  std::lock_guard lock(mu_);
+  if (serving_) return;
+  // The directory, fresh; throws with the reason.
+  auto s = std::make_unique<Serving>(options_, report_options_);
+  auto& server = s->server;
+
+  server.Get("/report",
+             [this, reports = &s->reports](const httplib::Request&, httplib::Response& res) {
+               // No snapshot yet: an empty but valid report keeps the plugin "ok" in the UI.
+               const auto report = reports->get(snapshots_ ? snapshots_() : nullptr);
+               res.set_content(*report, "application/json");
+             });
+  server.Post("/control", [this](const httplib::Request& req, httplib::Response& res) {
+    // Always 200: the probe turns any other status into a generic error and
+    // marks the whole plugin as failing; {"error": ...} reaches the user.
+    res.set_content(handle_control(req.body, report_options_, control_, snapshots_),
+                    "application/json");
+  });
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+        // httplib would copy the exception text into a response header.
+        res.status = 500;
+        res.set_content(R"({"error":"internal error"})", "application/json");
+      });
+  // Control requests are a few hundred bytes; nothing else takes a body.
+  server.set_payload_max_length(std::size_t{64} * 1024);
+
+  server.set_address_family(AF_UNIX);
+  const std::string& path = s->directory.socket_path();
+  if (!server.bind_to_port(path, 80)) {
+    throw std::runtime_error("cannot listen on the Scope plugin socket " + path + ": " +
+                             std::system_category().message(errno));
+  }
+  s->directory.adopt_socket();
+
+  s->listener = std::thread([raw = s.get()] {
+    raw->server.listen_after_bind();
+    raw->listener_done.store(true);
+  });
+  // httplib ignores stop() until its accept loop runs; wait for it so that
+  // stop() right after start() cannot be lost. Connections made meanwhile
+  // wait in the listen backlog.
+  while (!server.is_running() && !s->listener_done.load()) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  if (!server.is_running()) {
+    s->listener.join();
+    throw std::runtime_error("the Scope plugin server on " + path + " stopped at once");
+  }
+  serving_ = std::move(s);
+}
+
+void Plugin::stop() {
+  std::unique_ptr<Serving> s;
+  {
+    std::lock_guard lock(mu_);
+    s = std::move(serving_);
+  }
+  // Destruction stops the server, joins it, then removes socket and directory.
+}
+
+bool Plugin::serving() const {
+  std::lock_guard lock(mu_);
+  return serving_ != nullptr;
+}
+
+std::string Plugin::socket_path() const {
+  return plugin_socket_path(options_.plugins_root, options_.plugin_id);
+}
+
+}  // namespace hs::scope
