@@ -123,6 +123,10 @@ BpfEngine::BpfEngine(EngineOptions options)
   if (!events_) throw EngineError("creating the event ring buffer failed: " + errno_text(errno));
   attach_duration_ = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
+  // Attached tracepoints do not need tracefs any more: a mount of ours goes
+  // now, while the privilege to unmount it is still there.
+  if (tracefs_ && tracefs_->mounted_here()) tracefs_mounted_ = true;
+  tracefs_.reset();
 }
 
 BpfEngine::~BpfEngine() {
@@ -274,8 +278,8 @@ bool BpfEngine::bpf_stats_enabled() {
 
 std::vector<std::string> BpfEngine::describe() const {
   std::vector<std::string> out;
-  if (tracefs_ && tracefs_->mounted_here())
-    out.push_back("tracefs mounted at /sys/kernel/tracing (unmounted on exit)");
+  if (tracefs_mounted_)
+    out.push_back("tracefs mounted at /sys/kernel/tracing to attach, and unmounted again");
   for (const auto& [name, where] : attached_) out.push_back(name + " -> " + where);
   return out;
 }

@@ -82,6 +82,7 @@ class BpfEngine {
   std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> events_;
   const std::function<void(const Event&)>* on_event_ = nullptr;
   std::chrono::milliseconds attach_duration_{0};
+  bool tracefs_mounted_ = false;
   int cgroup_fd_ = -1;
   int ncpus_ = 1;
 };

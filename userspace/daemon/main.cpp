@@ -11,6 +11,7 @@
 #include "bpf_engine.h"
 #include "metrics_exporter.h"
 #include "options.h"
+#include "privileges.h"
 #include "scope_plugin.h"
 
 #ifndef HS_VERSION
@@ -70,6 +71,12 @@ int serve(const hs::DaemonOptions& o) {
     plugin->start();
     log_line("Scope plugin listening on " + plugin->socket_path());
   }
+
+  // Everything privileged is done: loading, attaching, binding, creating the
+  // socket. What is left (reading maps, pausing, detaching by closing fds,
+  // removing our own socket) needs no capability.
+  hs::drop_all_capabilities();
+  log_line("dropped all capabilities (CapEff " + hs::effective_capabilities() + ")");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
