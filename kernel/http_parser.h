@@ -297,8 +297,7 @@ HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 
 	const __u8 *l = http_line_ptr(buf, at);
 	__u32 i, tok = 0;
 
-	/* The shortest is "X / HTTP/1.1": a token, SP, a target, " HTTP/1.x". */
-	if (!l || len < 12)
+	if (!l || len < 16)
 		return 0;
 	if (at == HTTP_LINE_AT ? len > HTTP_LINE_MAX : at + len > HTTP_WINDOW || len > HTTP_WINDOW)
 		return 0;
@@ -311,7 +310,7 @@ HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 
 			return 0;
 		tok++;
 	}
-	if (tok == 0 || tok >= 20 || tok + 2 > len - 9 || l[tok + 1] == ' ')
+	if (tok == 0 || tok >= 20 || l[tok + 1] == ' ')
 		return 0;
 	if (at == HTTP_LINE_AT)
 		return http_ends_http1(buf, HTTP_LINE_AT, HTTP_LINE_MAX - 1, len);

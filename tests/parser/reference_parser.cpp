@@ -87,20 +87,19 @@ Method request_method(string_view line) {
 bool token_char(char c) { return (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; }
 
 // A well-formed request line with a method that has no name here (PROPFIND, MKCOL...):
-// TOKEN SP target SP HTTP/1.0 or HTTP/1.1 ("X / HTTP/1.1" is the shortest). It is only judged where
+// TOKEN SP target SP HTTP/1.0 or HTTP/1.1, at least 16 bytes. It is only judged where
 // the kernel sees all of it: a line it keeps whole, or one inside a single load window
 // (which needs one segment to have carried it).
 bool other_request(string_view raw, string_view l, bool in_one_segment, const Limits& limits) {
   const bool visible =
       raw.size() <= limits.kept_line || (raw.size() < limits.window && in_one_segment);
-  if (!visible || l.empty()) return false;
+  if (!visible || l.size() < 16) return false;
   if (l.back() == '\r') l.remove_suffix(1);  // a long line keeps its CR until here
-  if (l.size() < 12) return false;
   const std::size_t space = l.find(' ');
   if (space == 0 || space >= 20 || space == string_view::npos) return false;
   if (!std::all_of(l.begin(), l.begin() + static_cast<std::ptrdiff_t>(space), token_char))
     return false;
-  if (space + 2 > l.size() - 9 || l[space + 1] == ' ') return false;
+  if (space + 1 >= l.size() || l[space + 1] == ' ') return false;
   const string_view version = l.substr(l.size() - 9);
   return version == " HTTP/1.0" || version == " HTTP/1.1";
 }
