@@ -416,6 +416,10 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
 	struct conn *c;
 	__u32 seq, off, len;
 
+	/* Cheapest test first: pure ACKs (about half of all segments) carry
+	 * no payload and need no helper call at all. */
+	if (tcp_payload(skb, &seq, &off, &len) || !len)
+		return;
 	if (!sk)
 		return;
 	sk = bpf_sk_fullsock(sk);
@@ -426,8 +430,6 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
 		return; /* not the server side of a connection we saw established */
 	st = response ? &c->http.resp : &c->http.req;
 	if (st->state >= HS_UNTIL_CLOSE)
-		return;
-	if (tcp_payload(skb, &seq, &off, &len) || !len)
 		return;
 
 	if (response && !c->owner.tgid) {
