@@ -148,7 +148,9 @@ void Aggregator::refresh_locked(Clock::time_point now) {
       [&](const BpfEngine::Event& ev) { on_event(ev, now); };
   engine_.poll_events(handler, 0);
 
-  for (auto& [id, p] : processes_) p->kernel.clear();
+  // Kernel entries only go away when this class deletes them, so a series
+  // missing from one read (a batch interrupted by concurrent inserts) keeps
+  // its last value instead of making the cumulative counters step back.
   for (const auto& e : engine_.read_stats())
     process_for(e.key.pid, e.key.start_ns, now).kernel[{e.key.method, e.key.status}] = e.stats;
 
