@@ -17,6 +17,12 @@ namespace hs::test {
 
 bool have_root() { return geteuid() == 0; }
 
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
 std::set<int> loaded_program_ids() {
   TempDir scratch("hs-bpftool-");
   const RunResult r = run({"bpftool", "prog", "show"}, scratch.path(), std::chrono::seconds(30));

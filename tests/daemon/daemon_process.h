@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,6 +25,18 @@ std::set<int> programs_held_by(int pid);
 
 // Is the test running as root? Kernel tests skip without it, except under CI.
 bool have_root();
+
+// Skips a test that needs root, or fails it under CI, where kernel tests must run.
+#define REQUIRE_ROOT()                                                        \
+  do {                                                                        \
+    if (!::hs::test::have_root()) {                                           \
+      if (std::getenv("CI")) FAIL() << "kernel tests must run as root in CI"; \
+      GTEST_SKIP() << "needs root (loads BPF programs)";                      \
+    }                                                                         \
+  } while (0)
+
+// The host name the Scope probe uses for node ids (no SCOPE_HOSTNAME in tests).
+std::string host_name();
 
 class Daemon {
  public:

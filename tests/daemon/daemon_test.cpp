@@ -18,14 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define REQUIRE_ROOT()                                                            \
-  do {                                                                            \
-    if (!have_root()) {                                                           \
-      if (std::getenv("CI")) FAIL() << "kernel tests must run as root in CI";     \
-      GTEST_SKIP() << "needs root (loads BPF programs)";                          \
-    }                                                                             \
-  } while (0)
-
 RunResult run_daemon(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), HS_DAEMON);
   return run(args, dir.path(), 30s);
@@ -135,12 +127,7 @@ TEST(DaemonLifecycle, CountsNginxExactlyInBothExportersAndLeavesNothingBehind) {
   EXPECT_EQ(counted, served);
   EXPECT_TRUE(daemon->requests_by_status(nginx.master_pid()).empty());
 
-  const std::string host = [] {
-    char buf[256] = {};
-    gethostname(buf, sizeof(buf) - 1);
-    return std::string(buf);
-  }();
-  const std::string node = host + ";" + std::to_string(worker);
+  const std::string node = host_name() + ";" + std::to_string(worker);
   const RunResult check =
       run({HS_SCOPE_PROBE_CHECK, "--root", daemon->plugins_root(), "--polls", "2", "--interval",
            "0.5", "--expect", node + ":http_requests_per_second>=0", "--expect",
