@@ -117,7 +117,7 @@ struct http_stream {
 	__u8 method;         /* method of the request being framed (or answered) */
 	__u8 line_len;       /* bytes kept in line[] */
 	__u8 pad;
-	__u8 line[HTTP_LINE_MAX];
+	__u8 line[HTTP_LINE_MAX + 8]; /* and room for a word-wide store at its end */
 };
 
 /* An unanswered request. Times are kept in units of 1024 ns in 32 bits: exact
@@ -175,6 +175,15 @@ HTTP_INLINE __u64 http_word(const __u8 *p)
 
 	__builtin_memcpy(&w, p, sizeof(w));
 	return w;
+#endif
+}
+
+HTTP_INLINE void http_put_word(__u8 *p, __u64 w)
+{
+#if defined(__bpf__)
+	*(__u64 *)p = w;
+#else
+	__builtin_memcpy(p, &w, sizeof(w));
 #endif
 }
 
@@ -741,11 +750,12 @@ HTTP_INLINE void http_line(struct http_feed *f, struct http_stream *st, __u32 at
 	}
 }
 
-/* Keep the first bytes of a line that continues past the window. */
+/* Keep the first bytes of a line that continues past the window. Copies go a
+ * word at a time: eight rounds for the verifier to check instead of 64. */
 HTTP_LEAF int http_keep(struct http_stream *st, const struct http_buf *buf, __u32 off, __u32 n,
 			__u64 now_ns)
 {
-	__u32 k;
+	__u32 k, dst;
 
 	if (!st || !buf)
 		return 0;
@@ -756,21 +766,28 @@ HTTP_LEAF int http_keep(struct http_stream *st, const struct http_buf *buf, __u3
 		if (st->line_kind == LK_START)
 			st->line_start_ns = now_ns;
 	}
-	for (k = 0; k < HTTP_LINE_MAX; k++) {
-		__u32 dst = st->line_len;
+	dst = st->line_len;
+	if (dst > HTTP_LINE_MAX)
+		return 0;
+	HTTP_OPAQUE(dst);
+	for (k = 0; k < HTTP_LINE_MAX / 8; k++) {
+		__u32 o = k * 8;
 
-		if (k >= n || dst >= HTTP_LINE_MAX)
+		if (o >= n || dst + o >= HTTP_LINE_MAX)
 			break;
-		HTTP_OPAQUE(dst);
-		st->line[dst & (HTTP_LINE_MAX - 1)] = buf->b[(off + k) & (HTTP_WINDOW - 1)];
-		st->line_len = (__u8)(dst + 1);
+		/* The last word may carry bytes past the line: harmless, they
+		 * land beyond line_len. */
+		http_put_word(&st->line[(dst + o) & (HTTP_LINE_MAX - 1)],
+			      http_word(&buf->b[(off + o) & (HTTP_WINDOW - 1)]));
 	}
+	st->line_len = (__u8)(dst + (n < HTTP_LINE_MAX - dst ? n : HTTP_LINE_MAX - dst));
 	st->line_total += n;
 	return 0;
 }
 
 /* Put the kept prefix and the line's last part together at HTTP_LINE_AT.
- * Returns the line's full length. */
+ * Returns the line's full length. Bytes past the first HTTP_LINE_MAX of the
+ * line, or past its end, may follow it there: nothing reads them. */
 HTTP_LEAF __u32 http_reassemble(const struct http_stream *st, struct http_buf *buf, __u32 off,
 				__u32 n)
 {
@@ -778,20 +795,19 @@ HTTP_LEAF __u32 http_reassemble(const struct http_stream *st, struct http_buf *b
 
 	if (!st || !buf)
 		return 0;
+	for (k = 0; k < HTTP_LINE_MAX / 8; k++)
+		http_put_word(&buf->b[HTTP_LINE_AT + k * 8], http_word(&st->line[k * 8]));
 	kept = st->line_len;
-	for (k = 0; k < HTTP_LINE_MAX; k++) {
-		if (k >= kept)
-			break;
-		buf->b[HTTP_LINE_AT + k] = st->line[k];
-	}
-	for (k = 0; k < HTTP_LINE_MAX; k++) {
-		__u32 dst = kept + k;
+	if (kept > HTTP_LINE_MAX)
+		kept = HTTP_LINE_MAX;
+	HTTP_OPAQUE(kept);
+	for (k = 0; k < HTTP_LINE_MAX / 8; k++) {
+		__u32 o = k * 8;
 
-		if (k >= n || dst >= HTTP_LINE_MAX)
+		if (o >= n || kept + o >= HTTP_LINE_MAX)
 			break;
-		HTTP_OPAQUE(dst);
-		buf->b[HTTP_LINE_AT + (dst & (HTTP_LINE_MAX - 1))] =
-			buf->b[(off + k) & (HTTP_WINDOW - 1)];
+		http_put_word(&buf->b[HTTP_LINE_AT + ((kept + o) & (HTTP_LINE_MAX - 1))],
+			      http_word(&buf->b[(off + o) & (HTTP_WINDOW - 1)]));
 	}
 	return st->line_total + n;
 }

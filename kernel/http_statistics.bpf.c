@@ -121,11 +121,18 @@ static const __u64 latency_bounds_ns[HS_LATENCY_BUCKETS - 1] = {
 	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
 };
 
+/* Hides a value from the compiler, which would otherwise turn the sign
+ * tricks below back into compare-and-branch (BPF has no setcc). */
+#define OPAQUE(x) asm volatile("" : "+r"(x))
+
 /* 1 when x != 0, without a branch: every branch here would double the paths
  * the verifier walks through the code after it. */
 static __always_inline __u64 nonzero(__u64 x)
 {
-	return (x | (0 - x)) >> 63;
+	__u64 y = x | (0 - x);
+
+	OPAQUE(y);
+	return y >> 63;
 }
 
 /* Index of the power-of-two bucket of `us`: its bit length, capped. */
@@ -150,8 +157,12 @@ static __always_inline __u32 otel_bucket(__u64 ns)
 	__u32 i;
 
 #pragma unroll
-	for (i = 0; i < HS_LATENCY_BUCKETS - 1; i++)
-		n += (latency_bounds_ns[i] - ns) >> 63; /* 1 when ns > bound */
+	for (i = 0; i < HS_LATENCY_BUCKETS - 1; i++) {
+		__u64 d = latency_bounds_ns[i] - ns;
+
+		OPAQUE(d);
+		n += d >> 63; /* 1 when ns > bound */
+	}
 	return (__u32)n;
 }
 

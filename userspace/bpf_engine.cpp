@@ -14,12 +14,14 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <linux/types.h>
 
 #include "cgroup.h"
 #include "http_statistics.h"
 #include "http_statistics.skel.h"
+#include "program_instance.h"
 
 namespace hs {
 namespace {
@@ -28,10 +30,9 @@ constexpr const char* kHint = " (see scripts/kernel-check.sh)";
 
 // Names of enum http_note followed by enum hs_counter, by index.
 constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
-    "not_http",          "seq_gap",      "step_budget", "pipeline_overflow",
-    "unmatched_response", "bad_header",  "no_owner",    "stats_full",
-    "events_full",       "procs_full",   "conn_storage", "scratch_busy",
-    "paused"};
+    "not_http",     "seq_gap",      "step_budget", "pipeline_overflow", "unmatched_response",
+    "bad_header",   "no_owner",     "stats_full",  "events_full",       "procs_full",
+    "conn_storage", "scratch_busy", "paused"};
 static_assert(HS_LATENCY_BUCKETS == kLatencyBuckets && HS_LOG2_BUCKETS == kLog2Buckets);
 // The parser's six notes (enum http_note) come first, then enum hs_counter.
 static_assert(HS_C_NO_OWNER == 6 && kCounterNames.size() == 13);
@@ -48,13 +49,15 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
 // Turns "why loading failed" into the one line a user needs.
 [[noreturn]] void fail_load(int err) {
   if (geteuid() != 0)
-    throw EngineError("loading BPF programs failed: not running as root (needs CAP_BPF, "
-                      "CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_RESOURCE)" +
-                      std::string(kHint));
+    throw EngineError(
+        "loading BPF programs failed: not running as root (needs CAP_BPF, "
+        "CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_RESOURCE)" +
+        std::string(kHint));
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-    throw EngineError("loading BPF programs failed: the kernel has no BTF "
-                      "(/sys/kernel/btf/vmlinux is missing; CONFIG_DEBUG_INFO_BTF=y is needed)" +
-                      std::string(kHint));
+    throw EngineError(
+        "loading BPF programs failed: the kernel has no BTF "
+        "(/sys/kernel/btf/vmlinux is missing; CONFIG_DEBUG_INFO_BTF=y is needed)" +
+        std::string(kHint));
   throw EngineError("loading BPF programs failed: " + errno_text(err) +
                     " (a required program type, helper or map type is missing from this kernel)" +
                     std::string(kHint));
@@ -76,7 +79,12 @@ BpfEngine::BpfEngine(EngineOptions options)
   const std::uint64_t series =
       std::clamp<std::uint64_t>(HS_SERIES_BUDGET / per_series, 1024, HS_MAX_SERIES);
   bpf_map__set_max_entries(skel_->maps.stats, static_cast<std::uint32_t>(series));
+  // The skeleton creates the maps and loads the small programs; the packet
+  // programs are verified in instances of their own, at the same time.
+  bpf_program__set_autoload(skel_->progs.hs_ingress, false);
+  bpf_program__set_autoload(skel_->progs.hs_egress, false);
   if (int err = http_statistics__load(skel_.get()); err) fail_load(err);
+  load_packet_programs();
 
   const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
   if (cg.empty())
@@ -87,24 +95,29 @@ BpfEngine::BpfEngine(EngineOptions options)
     throw EngineError("cannot open cgroup " + cg + ": " + errno_text(errno) + kHint);
 
   tracefs_ = std::make_unique<TracefsMount>();
-  auto keep = [this](bpf_link* link, const char* prog, const std::string& where) {
+  auto keep = [this](bpf_program* program, bpf_link* link, const char* prog,
+                     const std::string& where) {
+    const int prog_fd = bpf_program__fd(program);
     if (!link) {
       const int err = errno;
-      throw EngineError(std::string("attaching ") + prog + " to " + where + " failed: " +
-                        errno_text(err) + kHint);
+      throw EngineError(std::string("attaching ") + prog + " to " + where +
+                        " failed: " + errno_text(err) + kHint);
     }
     links_.emplace_back(link, bpf_link__destroy);
-    attached_.emplace_back(prog, where);
+    attached_.push_back({prog, where, prog_fd});
   };
   auto* progs = &skel_->progs;
-  keep(bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops", "sockops " + cg);
-  keep(bpf_program__attach_cgroup(progs->hs_ingress, cgroup_fd_), "hs_ingress",
-       "cgroup_skb/ingress " + cg);
-  keep(bpf_program__attach_cgroup(progs->hs_egress, cgroup_fd_), "hs_egress",
+  keep(progs->hs_sockops, bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops",
+       "sockops " + cg);
+  keep(ingress_->program(), bpf_program__attach_cgroup(ingress_->program(), cgroup_fd_),
+       "hs_ingress", "cgroup_skb/ingress " + cg);
+  keep(egress_->program(), bpf_program__attach_cgroup(egress_->program(), cgroup_fd_), "hs_egress",
        "cgroup_skb/egress " + cg);
-  keep(bpf_program__attach(progs->hs_accept4), "hs_accept4", "tracepoint syscalls/sys_exit_accept4");
-  keep(bpf_program__attach(progs->hs_accept), "hs_accept", "tracepoint syscalls/sys_exit_accept");
-  keep(bpf_program__attach(progs->hs_process_exit), "hs_process_exit",
+  keep(progs->hs_accept4, bpf_program__attach(progs->hs_accept4), "hs_accept4",
+       "tracepoint syscalls/sys_exit_accept4");
+  keep(progs->hs_accept, bpf_program__attach(progs->hs_accept), "hs_accept",
+       "tracepoint syscalls/sys_exit_accept");
+  keep(progs->hs_process_exit, bpf_program__attach(progs->hs_process_exit), "hs_process_exit",
        "tp_btf sched_process_exit");
 
   events_.reset(ring_buffer__new(
@@ -114,8 +127,7 @@ BpfEngine::BpfEngine(EngineOptions options)
         if (size < sizeof(hs_event) || !self->on_event_) return 0;
         const auto* e = static_cast<const hs_event*>(data);
         Event ev{e->kind == HS_EV_PROCESS_EXIT ? Event::Kind::ProcessExit : Event::Kind::ProcessNew,
-                 e->tgid, e->start_ns,
-                 std::string(e->comm, strnlen(e->comm, sizeof(e->comm)))};
+                 e->tgid, e->start_ns, std::string(e->comm, strnlen(e->comm, sizeof(e->comm)))};
         (*self->on_event_)(ev);
         return 0;
       },
@@ -129,9 +141,28 @@ BpfEngine::BpfEngine(EngineOptions options)
   tracefs_.reset();
 }
 
+void BpfEngine::load_packet_programs() {
+  std::size_t size = 0;
+  const void* elf = http_statistics__elf_bytes(&size);
+  try {
+    ingress_ = std::make_unique<ProgramInstance>(elf, size, "hs_ingress", skel_->obj);
+    egress_ = std::make_unique<ProgramInstance>(elf, size, "hs_egress", skel_->obj);
+  } catch (const std::runtime_error& e) {
+    throw EngineError(e.what() + std::string(kHint));
+  }
+  int egress_err = 0;
+  std::thread egress([this, &egress_err] { egress_err = egress_->load(); });
+  const int ingress_err = ingress_->load();
+  egress.join();
+  if (ingress_err) fail_load(ingress_err);
+  if (egress_err) fail_load(egress_err);
+}
+
 BpfEngine::~BpfEngine() {
   events_.reset();
   links_.clear();  // detaches: links are owned by these fds only, nothing is pinned
+  ingress_.reset();
+  egress_.reset();
   skel_.reset();
   if (cgroup_fd_ >= 0) close(cgroup_fd_);
   tracefs_.reset();
@@ -154,9 +185,9 @@ std::vector<BpfEngine::StatsEntry> BpfEngine::read_stats() const {
     first = false;
     if (err && errno != ENOENT) break;  // map changed under us: what was read is still valid
     for (std::uint32_t i = 0; i < count; ++i) {
-      StatsEntry e{{keys[i].tgid, keys[i].start_ns, static_cast<Method>(keys[i].method),
-                    keys[i].status},
-                   {}};
+      StatsEntry e{
+          {keys[i].tgid, keys[i].start_ns, static_cast<Method>(keys[i].method), keys[i].status},
+          {}};
       for (int cpu = 0; cpu < ncpus_; ++cpu) {
         const hs_stats_value& v = values[static_cast<std::size_t>(i) * ncpus_ + cpu];
         e.stats.count += v.count;
@@ -223,12 +254,11 @@ bool BpfEngine::set_paused(std::uint32_t pid, bool paused) {
 
 std::vector<ProgramHealth> BpfEngine::program_health() const {
   std::vector<ProgramHealth> out;
-  for (const auto& [name, where] : attached_) {
-    ProgramHealth h{name, where, 0, 0};
-    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
+  for (const auto& a : attached_) {
+    ProgramHealth h{a.program, a.where, 0, 0};
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
-    if (prog && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+    if (bpf_obj_get_info_by_fd(a.prog_fd, &info, &len) == 0) {
       h.run_time_ns = info.run_time_ns;
       h.run_count = info.run_cnt;
     }
@@ -243,7 +273,8 @@ std::uint64_t count_entries(const bpf_map* map) {
   const int fd = bpf_map__fd(map);
   const std::uint32_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
   constexpr std::uint32_t kBatch = 1024;
-  std::vector<char> keys(static_cast<std::size_t>(kBatch) * ksz), vals(static_cast<std::size_t>(kBatch) * vsz);
+  std::vector<char> keys(static_cast<std::size_t>(kBatch) * ksz),
+      vals(static_cast<std::size_t>(kBatch) * vsz);
   std::vector<char> in(ksz), out(ksz);
   std::uint64_t total = 0;
   bool first = true;
@@ -280,7 +311,7 @@ std::vector<std::string> BpfEngine::describe() const {
   std::vector<std::string> out;
   if (tracefs_mounted_)
     out.push_back("tracefs mounted at /sys/kernel/tracing to attach, and unmounted again");
-  for (const auto& [name, where] : attached_) out.push_back(name + " -> " + where);
+  for (const auto& a : attached_) out.push_back(a.program + " -> " + a.where);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "program_instance.h"
 #include "snapshot.h"
 #include "tracefs.h"
 
@@ -75,10 +76,20 @@ class BpfEngine {
   std::vector<std::string> describe() const;
 
  private:
+  struct Attached {
+    std::string program;
+    std::string where;
+    int prog_fd;  // owned by the object that loaded the program
+  };
+  // Verifies the two packet programs in parallel (see program_instance.h).
+  void load_packet_programs();
+
   std::unique_ptr<TracefsMount> tracefs_;
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> skel_;
+  std::unique_ptr<ProgramInstance> ingress_;
+  std::unique_ptr<ProgramInstance> egress_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
-  std::vector<std::pair<std::string, std::string>> attached_;  // program, attach point
+  std::vector<Attached> attached_;
   std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> events_;
   const std::function<void(const Event&)>* on_event_ = nullptr;
   std::chrono::milliseconds attach_duration_{0};
