@@ -433,9 +433,9 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
 		return;
 	if (!sk)
 		return;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return;
+	/* No bpf_sk_fullsock() first: the storage lookup itself returns NULL
+	 * for request and time-wait sockets, and a helper call costs a lot on
+	 * CPUs with return-thunk mitigations. */
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c)
 		return; /* not the server side of a connection we saw established */
