@@ -11,12 +11,18 @@ function(bpf_skeleton name source)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
   set(obj ${CMAKE_BINARY_DIR}/kernel/${name}.bpf.o)
   # CO-RE: types come from this machine's BTF; relocations adapt them at load.
-  add_custom_command(
-    OUTPUT ${HS_VMLINUX_H}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/kernel
-    COMMAND sh -c "${BPFTOOL} btf dump file ${HS_BTF} format c > ${HS_VMLINUX_H}"
-    COMMENT "Generating vmlinux.h from ${HS_BTF}"
-    VERBATIM)
+  # One rule for every program of the directory.
+  get_property(have_vmlinux DIRECTORY PROPERTY HS_VMLINUX_RULE)
+  if(NOT have_vmlinux)
+    set_property(DIRECTORY PROPERTY HS_VMLINUX_RULE TRUE)
+    add_custom_command(
+      OUTPUT ${HS_VMLINUX_H}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/kernel
+      COMMAND sh -c "${BPFTOOL} btf dump file ${HS_BTF} format c > ${HS_VMLINUX_H}"
+      COMMENT "Generating vmlinux.h from ${HS_BTF}"
+      VERBATIM)
+    add_custom_target(hs_vmlinux_h DEPENDS ${HS_VMLINUX_H})
+  endif()
   set(skel ${CMAKE_BINARY_DIR}/kernel/${name}.skel.h)
   execute_process(COMMAND uname -m OUTPUT_VARIABLE arch OUTPUT_STRIP_TRAILING_WHITESPACE)
   string(REPLACE "x86_64" "x86" arch "${arch}")
@@ -38,6 +44,7 @@ function(bpf_skeleton name source)
     COMMENT "Generating BPF skeleton ${name}.skel.h"
     VERBATIM)
   add_custom_target(${name}_skel_gen DEPENDS ${skel})
+  add_dependencies(${name}_skel_gen hs_vmlinux_h)
   add_library(${name}_skel INTERFACE)
   add_dependencies(${name}_skel ${name}_skel_gen)
   target_include_directories(${name}_skel INTERFACE ${CMAKE_BINARY_DIR}/kernel ${CMAKE_SOURCE_DIR}/kernel)

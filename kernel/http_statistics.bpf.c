@@ -38,12 +38,10 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 #define HTTP_LOOP(nr, cb, ctx) bpf_loop((nr), (cb), (ctx), 0)
 #include "http_parser.h"
 
-/* ---- maps ------------------------------------------------------------------ */
+#define HS_TLS 0
+#include "counting.bpf.h"
 
-struct conn {
-	struct http_conn http;     /* must stay first: the parser's conn pointer */
-	struct hs_process owner;   /* who accepted it; tgid 0 until known */
-};
+/* ---- maps of the socket side (the shared ones are in counting.bpf.h) ------ */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -60,162 +58,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct hs_process);
 } accepted SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, HS_MAX_PROCESSES);
-	__type(key, __u32);
-	__type(value, __u64); /* start_ns */
-} procs SEC(".maps");
-
-/* Preallocated: elements created on demand come from caches refilled after
- * the program returns, so a burst of new series would be dropped. Userspace
- * sizes it at load time to a memory budget (values are per CPU). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, HS_MAX_SERIES);
-	__type(key, struct hs_stats_key);
-	__type(value, struct hs_stats_value);
-} stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HS_C_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, HS_MAX_PAUSED);
-	__type(key, __u32);
-	__type(value, __u8);
-} paused SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, HS_EVENTS_BYTES);
-} events SEC(".maps");
-
-struct scratch {
-	__u32 busy;
-	__u32 pad;
-	struct http_buf buf;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HS_SCRATCH_SLOTS);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
-
-/* Number of entries in `paused`: skips the lookup while nothing is paused. */
-__u32 paused_count = 0;
-
-static const struct hs_stats_value zero_stats;
-
-static const __u64 latency_bounds_ns[HS_LATENCY_BUCKETS - 1] = {
-	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,   75000000ULL,
-	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL,  1000000000ULL,
-	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
-};
-
-/* Hides a value from the compiler, which would otherwise turn the sign
- * tricks below back into compare-and-branch (BPF has no setcc). */
-#define OPAQUE(x) asm volatile("" : "+r"(x))
-
-/* 1 when x != 0, without a branch: every branch here would double the paths
- * the verifier walks through the code after it. */
-static __always_inline __u64 nonzero(__u64 x)
-{
-	__u64 y = x | (0 - x);
-
-	OPAQUE(y);
-	return y >> 63;
-}
-
-/* Index of the power-of-two bucket of `us`: its bit length, capped. */
-static __always_inline __u32 log2_bucket(__u64 us)
-{
-	__u64 n = 0, s;
-
-	s = nonzero(us >> 32) << 5, us >>= s, n += s;
-	s = nonzero(us >> 16) << 4, us >>= s, n += s;
-	s = nonzero(us >> 8) << 3, us >>= s, n += s;
-	s = nonzero(us >> 4) << 2, us >>= s, n += s;
-	s = nonzero(us >> 2) << 1, us >>= s, n += s;
-	s = nonzero(us >> 1), us >>= s, n += s;
-	n += us; /* bit length: 0 for 0 us, 1 for 1 us, 2 for 2-3 us, ... */
-	return n < HS_LOG2_BUCKETS ? (__u32)n : HS_LOG2_BUCKETS - 1;
-}
-
-/* Index of the OpenTelemetry bucket: how many boundaries `ns` exceeds. */
-static __always_inline __u32 otel_bucket(__u64 ns)
-{
-	__u64 n = 0;
-	__u32 i;
-
-#pragma unroll
-	for (i = 0; i < HS_LATENCY_BUCKETS - 1; i++) {
-		__u64 d = latency_bounds_ns[i] - ns;
-
-		OPAQUE(d);
-		n += d >> 63; /* 1 when ns > bound */
-	}
-	return (__u32)n;
-}
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &which);
-
-	if (v)
-		*v += 1;
-}
-
-
-static __always_inline void record_exchange(void *feed, __u8 method, __u16 status, __u64 latency_ns,
-					    int has_latency)
-{
-	struct http_feed *f = feed;
-	struct conn *c = (struct conn *)f->conn;
-	struct hs_stats_key key = {};
-	struct hs_stats_value *v;
-	__u32 tgid = c->owner.tgid;
-
-	if (!tgid) {
-		count(HS_C_NO_OWNER);
-		return;
-	}
-	if (paused_count && bpf_map_lookup_elem(&paused, &tgid)) {
-		count(HS_C_PAUSED);
-		return;
-	}
-	key.start_ns = c->owner.start_ns;
-	key.tgid = tgid;
-	key.status = status;
-	key.method = method < HTTP_M_COUNT ? method : HTTP_M_OTHER;
-
-	v = bpf_map_lookup_elem(&stats, &key);
-	if (!v) {
-		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&stats, &key);
-		if (!v) {
-			count(HS_C_STATS_FULL);
-			return;
-		}
-	}
-	v->count++;
-	if (!has_latency)
-		return;
-	if (latency_ns > 1ULL << 62)
-		latency_ns = 1ULL << 62; /* keeps the sign trick in otel_bucket valid */
-	v->latency_count++;
-	v->latency_sum_ns += latency_ns;
-	v->buckets[otel_bucket(latency_ns) & 15]++;
-	v->log2_buckets[log2_bucket(latency_ns / 1000)]++;
-}
 
 /* ---- connection setup -------------------------------------------------------- */
 
@@ -267,21 +109,6 @@ struct syscall_exit_args {
 	__s64 ret;
 };
 
-static __always_inline void emit_event(__u32 kind, __u32 tgid, __u64 start_ns)
-{
-	struct hs_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		count(HS_C_EVENTS_FULL);
-		return;
-	}
-	e->kind = kind;
-	e->tgid = tgid;
-	e->start_ns = start_ns;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
-}
-
 static __always_inline int on_accept(long fd)
 {
 	struct task_struct *task;
@@ -289,7 +116,7 @@ static __always_inline int on_accept(long fd)
 	struct socket *sock;
 	struct sock *sk;
 	struct hs_process owner = {};
-	__u64 cookie, *known;
+	__u64 cookie;
 	unsigned int max_fds;
 	umode_t mode;
 
@@ -318,14 +145,7 @@ static __always_inline int on_accept(long fd)
 	owner.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	bpf_map_update_elem(&accepted, &cookie, &owner, BPF_ANY);
 
-	known = bpf_map_lookup_elem(&procs, &owner.tgid);
-	if (known && *known == owner.start_ns)
-		return 0;
-	if (bpf_map_update_elem(&procs, &owner.tgid, &owner.start_ns, BPF_ANY)) {
-		count(HS_C_PROCS_FULL);
-		return 0;
-	}
-	emit_event(HS_EV_PROCESS_NEW, owner.tgid, owner.start_ns);
+	note_process(&owner);
 	return 0;
 }
 
@@ -400,21 +220,6 @@ static __always_inline int tcp_payload(struct __sk_buff *skb, __u32 *seq, __u32 
 	*seq = bpf_ntohl(th->seq);
 	*off = l3 + l4;
 	*len = skb->len - (l3 + l4);
-	return 0;
-}
-
-static __always_inline struct scratch *scratch_get(void)
-{
-	__u32 i;
-
-	for (i = 0; i < HS_SCRATCH_SLOTS; i++) {
-		__u32 k = i;
-		struct scratch *s = bpf_map_lookup_elem(&scratch, &k);
-
-		if (s && __sync_lock_test_and_set(&s->busy, 1) == 0)
-			return s;
-	}
-	count(HS_C_SCRATCH_BUSY);
 	return 0;
 }
 

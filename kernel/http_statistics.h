@@ -15,6 +15,8 @@
 #define HS_MAX_PROCESSES 8192  /* server processes tracked at once */
 #define HS_MAX_ACCEPTED 16384  /* accepted connections awaiting their first response */
 #define HS_MAX_PAUSED 1024
+#define HS_MAX_TLS_CONNS 8192  /* TLS connections with HTTP state */
+#define HS_MAX_TLS_CALLS 4096  /* SSL_read/SSL_write calls in progress (threads) */
 #define HS_SCRATCH_SLOTS 4     /* nesting depth of parsing on one CPU */
 #define HS_EVENTS_BYTES (256 * 1024)
 
@@ -30,7 +32,7 @@ struct hs_stats_key {
 	__u32 tgid;
 	__u16 status;
 	__u8 method; /* enum http_method */
-	__u8 pad;
+	__u8 tls;    /* 1: seen as plaintext inside OpenSSL, 0: on the TCP socket */
 };
 
 struct hs_stats_value {

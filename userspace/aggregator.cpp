@@ -144,15 +144,17 @@ void Aggregator::on_event(const BpfEngine::Event& ev, Clock::time_point now) {
 }
 
 void Aggregator::refresh_locked(Clock::time_point now) {
-  const std::function<void(const BpfEngine::Event&)> handler =
-      [&](const BpfEngine::Event& ev) { on_event(ev, now); };
+  const std::function<void(const BpfEngine::Event&)> handler = [&](const BpfEngine::Event& ev) {
+    on_event(ev, now);
+  };
   engine_.poll_events(handler, 0);
 
   // Kernel entries only go away when this class deletes them, so a series
   // missing from one read (a batch interrupted by concurrent inserts) keeps
   // its last value instead of making the cumulative counters step back.
   for (const auto& e : engine_.read_stats())
-    process_for(e.key.pid, e.key.start_ns, now).kernel[{e.key.method, e.key.status}] = e.stats;
+    process_for(e.key.pid, e.key.start_ns, now).kernel[{e.key.method, e.key.status, e.key.tls}] =
+        e.stats;
 
   const double seconds =
       last_read_ == Clock::time_point{}
@@ -184,7 +186,7 @@ void Aggregator::refresh_locked(Clock::time_point now) {
       if (!p.kernel.empty()) {
         std::vector<BpfEngine::StatsKey> keys;
         for (const auto& [k, v] : p.kernel) {
-          keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status});
+          keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status, k.tls});
           add(p.base[k], v);
         }
         engine_.delete_stats(keys);
@@ -213,10 +215,9 @@ std::shared_ptr<const Snapshot> Aggregator::publish(Clock::time_point now) {
     series += p->kernel.size();
     snap->processes.push_back(std::move(ps));
   }
-  std::stable_sort(snap->processes.begin(), snap->processes.end(),
-                   [](const ProcessSnapshot& a, const ProcessSnapshot& b) {
-                     return a.info.pid < b.info.pid;
-                   });
+  std::stable_sort(
+      snap->processes.begin(), snap->processes.end(),
+      [](const ProcessSnapshot& a, const ProcessSnapshot& b) { return a.info.pid < b.info.pid; });
   EngineHealth& h = snap->health;
   h.programs = engine_.program_health();
   h.maps = engine_.map_health(series);

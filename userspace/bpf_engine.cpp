@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "http_statistics.h"
 #include "http_statistics.skel.h"
+#include "libssl_files.h"
 #include "program_instance.h"
 
 namespace hs {
@@ -139,7 +140,28 @@ BpfEngine::BpfEngine(EngineOptions options)
   // now, while the privilege to unmount it is still there.
   if (tracefs_ && tracefs_->mounted_here()) tracefs_mounted_ = true;
   tracefs_.reset();
+
+  if (!options.tls) {
+    tls_status_ = "HTTPS not counted (--tls off)";
+    return;
+  }
+  const auto libraries = find_libssl_files();
+  if (libraries.empty()) {
+    tls_status_ = "HTTPS not counted: no libssl.so.3 found on this host";
+    return;
+  }
+  // HTTPS is an addition: plaintext counting goes on without it.
+  try {
+    tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries);
+    tls_status_ = "HTTPS counted through uprobes on";
+    for (const auto& lib : tls_->libraries()) tls_status_ += " " + lib;
+    tls_status_ += " (attached in " + std::to_string(tls_->attach_duration().count()) + " ms)";
+  } catch (const std::runtime_error& e) {
+    tls_status_ = std::string("HTTPS not counted: ") + e.what();
+  }
 }
+
+std::string BpfEngine::tls_describe() const { return tls_status_; }
 
 void BpfEngine::load_packet_programs() {
   std::size_t size = 0;
@@ -160,6 +182,7 @@ void BpfEngine::load_packet_programs() {
 
 BpfEngine::~BpfEngine() {
   events_.reset();
+  tls_.reset();
   links_.clear();  // detaches: links are owned by these fds only, nothing is pinned
   ingress_.reset();
   egress_.reset();
@@ -185,9 +208,9 @@ std::vector<BpfEngine::StatsEntry> BpfEngine::read_stats() const {
     first = false;
     if (err && errno != ENOENT) break;  // map changed under us: what was read is still valid
     for (std::uint32_t i = 0; i < count; ++i) {
-      StatsEntry e{
-          {keys[i].tgid, keys[i].start_ns, static_cast<Method>(keys[i].method), keys[i].status},
-          {}};
+      StatsEntry e{{keys[i].tgid, keys[i].start_ns, static_cast<Method>(keys[i].method),
+                    keys[i].status, keys[i].tls != 0},
+                   {}};
       for (int cpu = 0; cpu < ncpus_; ++cpu) {
         const hs_stats_value& v = values[static_cast<std::size_t>(i) * ncpus_ + cpu];
         e.stats.count += v.count;
@@ -211,6 +234,7 @@ void BpfEngine::delete_stats(const std::vector<StatsKey>& keys) {
     key.tgid = k.pid;
     key.status = k.status;
     key.method = static_cast<std::uint8_t>(k.method);
+    key.tls = k.tls ? 1 : 0;
     bpf_map_delete_elem(fd, &key);
   }
 }
@@ -249,6 +273,7 @@ bool BpfEngine::set_paused(std::uint32_t pid, bool paused) {
     prev = &key;
   }
   skel_->bss->paused_count = n;
+  if (tls_) tls_->set_paused_count(n);
   return true;
 }
 
@@ -264,6 +289,8 @@ std::vector<ProgramHealth> BpfEngine::program_health() const {
     }
     out.push_back(std::move(h));
   }
+  if (tls_)
+    for (auto& h : tls_->program_health()) out.push_back(std::move(h));
   return out;
 }
 
@@ -312,6 +339,7 @@ std::vector<std::string> BpfEngine::describe() const {
   if (tracefs_mounted_)
     out.push_back("tracefs mounted at /sys/kernel/tracing to attach, and unmounted again");
   for (const auto& a : attached_) out.push_back(a.program + " -> " + a.where);
+  if (!tls_status_.empty()) out.push_back(tls_status_);
   return out;
 }
 

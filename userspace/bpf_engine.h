@@ -12,6 +12,7 @@
 
 #include "program_instance.h"
 #include "snapshot.h"
+#include "tls_probes.h"
 #include "tracefs.h"
 
 struct http_statistics;  // generated skeleton
@@ -30,6 +31,8 @@ struct EngineOptions {
   // cgroup v2 directory the socket programs attach to; empty: find the
   // cgroup2 mount (its root covers every process).
   std::string cgroup_path;
+  // Count HTTP inside OpenSSL 3 connections too (uprobes on libssl.so.3).
+  bool tls = true;
 };
 
 class BpfEngine {
@@ -39,6 +42,7 @@ class BpfEngine {
     std::uint64_t start_ns;
     Method method;
     std::uint16_t status;
+    bool tls = false;
   };
   struct StatsEntry {
     StatsKey key;
@@ -71,7 +75,11 @@ class BpfEngine {
   std::vector<ProgramHealth> program_health() const;
   std::vector<MapHealth> map_health(std::uint64_t series_in_use) const;
   static bool bpf_stats_enabled();
+  // Socket side only: the TLS probes attach right after it (tls_describe()).
   std::chrono::milliseconds attach_duration() const { return attach_duration_; }
+  // Whether HTTPS is counted, on which libraries, or why not.
+  bool tls_active() const { return tls_ != nullptr; }
+  std::string tls_describe() const;
   // What is attached where, one line each (for the start-up log).
   std::vector<std::string> describe() const;
 
@@ -90,6 +98,8 @@ class BpfEngine {
   std::unique_ptr<ProgramInstance> egress_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<Attached> attached_;
+  std::unique_ptr<TlsProbes> tls_;
+  std::string tls_status_;
   std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> events_;
   const std::function<void(const Event&)>* on_event_ = nullptr;
   std::chrono::milliseconds attach_duration_{0};

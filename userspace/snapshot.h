@@ -49,21 +49,22 @@ inline constexpr int kLog2Buckets = 27;
 struct SeriesKey {
   Method method = Method::Other;
   std::uint16_t status = 0;
+  bool tls = false;  // seen as plaintext inside OpenSSL (HTTPS), not on the TCP socket
   auto operator<=>(const SeriesKey&) const = default;
 };
 
 // Monotonic since the process was first seen.
 struct SeriesStats {
-  std::uint64_t count = 0;           // responses (request/response exchanges)
-  std::uint64_t latency_count = 0;   // exchanges with a measured latency
+  std::uint64_t count = 0;          // responses (request/response exchanges)
+  std::uint64_t latency_count = 0;  // exchanges with a measured latency
   std::uint64_t latency_sum_ns = 0;
-  std::array<std::uint64_t, kLatencyBuckets> buckets{};  // non-cumulative
+  std::array<std::uint64_t, kLatencyBuckets> buckets{};    // non-cumulative
   std::array<std::uint64_t, kLog2Buckets> log2_buckets{};  // non-cumulative
 };
 
 // One per-second sample of a process's traffic.
 struct RateSample {
-  Clock::time_point at;                          // when the kernel counters were read
+  Clock::time_point at;  // when the kernel counters were read
   double requests_per_second = 0;
   std::map<std::uint16_t, double> responses_per_second;  // by status code, non-zero only
   // Latency quantiles of the exchanges completed in this interval, in
@@ -73,15 +74,15 @@ struct RateSample {
 };
 
 struct ProcessInfo {
-  std::uint32_t pid = 0;             // tgid in the host PID namespace
-  std::uint64_t start_ns = 0;        // kernel start time; (pid, start_ns) is the identity
-  std::string comm;                  // task comm (15 chars max)
-  std::string executable_name;       // basename of /proc/<pid>/exe, or comm
-  std::string container_id;          // empty when not in a container
-  bool paused = false;               // tracing paused for this process
+  std::uint32_t pid = 0;        // tgid in the host PID namespace
+  std::uint64_t start_ns = 0;   // kernel start time; (pid, start_ns) is the identity
+  std::string comm;             // task comm (15 chars max)
+  std::string executable_name;  // basename of /proc/<pid>/exe, or comm
+  std::string container_id;     // empty when not in a container
+  bool paused = false;          // tracing paused for this process
   bool exited = false;
   Clock::time_point first_seen;
-  Clock::time_point exited_at;       // valid when exited
+  Clock::time_point exited_at;  // valid when exited
 };
 
 struct ProcessSnapshot {
@@ -91,8 +92,8 @@ struct ProcessSnapshot {
 };
 
 struct ProgramHealth {
-  std::string name;            // BPF program name
-  std::string attach_point;    // e.g. "cgroup_skb/egress /sys/fs/cgroup"
+  std::string name;               // BPF program name
+  std::string attach_point;       // e.g. "cgroup_skb/egress /sys/fs/cgroup"
   std::uint64_t run_time_ns = 0;  // from bpf_stats (0 when kernel.bpf_stats_enabled=0)
   std::uint64_t run_count = 0;
 };

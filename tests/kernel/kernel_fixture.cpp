@@ -20,7 +20,8 @@ bool running_in_ci() {
 }
 
 std::string series_name(const SeriesKey& key) {
-  return std::string(method_name(key.method)) + " " + std::to_string(key.status);
+  return std::string(method_name(key.method)) + " " + std::to_string(key.status) +
+         (key.tls ? " https" : "");
 }
 
 std::string counts_diff(const Counts& got, const Counts& want) {

@@ -30,7 +30,7 @@ using Counts = std::map<std::string, std::uint64_t>;
 // maps too large for gtest to print in full.
 std::string counts_diff(const Counts& got, const Counts& want);
 
-// "GET 200" for a series key.
+// "GET 200" for a series key ("GET 200 https" for one counted inside TLS).
 std::string series_name(const SeriesKey& key);
 
 // The snapshot entry of pid: the running one if there is one, else the most

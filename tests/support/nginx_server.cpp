@@ -40,12 +40,20 @@ NginxServer::NginxServer(NginxOptions options) : options_(options) {
   dir_.write("www/file", body);
   std::filesystem::create_directories(dir_.file("tmp"));
 
+  if (options_.tls) {
+    const auto made =
+        run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+             "/CN=localhost", "-keyout", dir_.file("key.pem"), "-out", dir_.file("cert.pem")},
+            dir_.path());
+    if (!made.status.exited_normally())
+      throw std::runtime_error("openssl could not make a certificate: " + made.err);
+  }
   for (int attempt = 0; attempt < 5; ++attempt)
-    if (try_start(free_tcp_port())) return;
+    if (try_start(free_tcp_port(), options_.tls ? free_tcp_port() : 0)) return;
   throw std::runtime_error("nginx did not start; error log:\n" + error_log());
 }
 
-std::string NginxServer::config(std::uint16_t port) const {
+std::string NginxServer::config(std::uint16_t port, std::uint16_t tls_port) const {
   const std::string d = dir_.path();
   std::ostringstream c;
   c << "daemon off;\n"
@@ -71,8 +79,12 @@ std::string NginxServer::config(std::uint16_t port) const {
     << "  server {\n"
     << "    listen 127.0.0.1:" << port << ";\n"
     << (options_.ipv6 ? "    listen [::1]:" + std::to_string(port) + ";\n" : "")
-    << (options_.unix_socket ? "    listen unix:" + unix_socket_path() + ";\n" : "") << "    root "
-    << d << "/www;\n"
+    << (options_.unix_socket ? "    listen unix:" + unix_socket_path() + ";\n" : "")
+    << (tls_port ? "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n" +
+                       "    ssl_certificate " + d + "/cert.pem;\n" + "    ssl_certificate_key " +
+                       d + "/key.pem;\n"
+                 : "")
+    << "    root " << d << "/www;\n"
     << "    location = /ok { return 200 \"ok\\n\"; }\n"
     << "    location = /created { return 201 \"created\\n\"; }\n"
     << "    location = /missing { return 404; }\n"
@@ -84,10 +96,10 @@ std::string NginxServer::config(std::uint16_t port) const {
   return c.str();
 }
 
-bool NginxServer::try_start(std::uint16_t port) {
+bool NginxServer::try_start(std::uint16_t port, std::uint16_t tls_port) {
   proc_.reset();
   std::filesystem::remove(unix_socket_path());
-  const std::string conf = dir_.write("nginx.conf", config(port));
+  const std::string conf = dir_.write("nginx.conf", config(port, tls_port));
   SubprocessOptions o;
   o.stdout_path = dir_.file("stdout");
   o.stderr_path = dir_.file("stderr");
@@ -97,12 +109,13 @@ bool NginxServer::try_start(std::uint16_t port) {
       o);
   const bool up = wait_until(
       [&] {
-        return proc_->exited() ||
-               (tcp_listening(port) && static_cast<int>(worker_pids().size()) == options_.workers);
+        return proc_->exited() || (tcp_listening(port) && (!tls_port || tcp_listening(tls_port)) &&
+                                   static_cast<int>(worker_pids().size()) == options_.workers);
       },
       std::chrono::seconds(15));
   if (up && !proc_->exited()) {
     port_ = port;
+    tls_port_ = tls_port;
     return true;
   }
   // Most likely the port was taken between free_tcp_port() and bind().
@@ -132,6 +145,10 @@ std::vector<pid_t> NginxServer::worker_pids() const {
 
 std::string NginxServer::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::string NginxServer::tls_url(const std::string& path) const {
+  return "https://127.0.0.1:" + std::to_string(tls_port_) + path;
 }
 
 std::vector<AccessLogEntry> NginxServer::access_log() const {

@@ -27,6 +27,7 @@ struct NginxOptions {
   bool ipv6 = false;                                // also listen on [::1]:PORT
   bool unix_socket = false;                         // also listen on unix:<dir>/nginx.sock
   std::size_t file_size = std::size_t{100} * 1024;  // bytes of /file
+  bool tls = false;  // also serve HTTPS on tls_port() (self-signed certificate)
 };
 
 struct AccessLogEntry {
@@ -48,10 +49,13 @@ class NginxServer {
   NginxServer& operator=(const NginxServer&) = delete;
 
   std::uint16_t port() const { return port_; }
+  std::uint16_t tls_port() const { return tls_port_; }
   pid_t master_pid() const { return proc_->pid(); }
   // The master's children, from /proc/<pid>/task/<pid>/children.
   std::vector<pid_t> worker_pids() const;
   std::string url(const std::string& path) const;
+  // https://127.0.0.1:<tls_port()><path>; clients must not verify the certificate.
+  std::string tls_url(const std::string& path) const;
   std::string unix_socket_path() const { return dir_.file("nginx.sock"); }
   std::size_t file_size() const { return options_.file_size; }
   const TempDir& dir() const { return dir_; }
@@ -69,13 +73,14 @@ class NginxServer {
   ExitStatus stop() { return proc_->stop(); }
 
  private:
-  bool try_start(std::uint16_t port);
-  std::string config(std::uint16_t port) const;
+  bool try_start(std::uint16_t port, std::uint16_t tls_port);
+  std::string config(std::uint16_t port, std::uint16_t tls_port) const;
 
   NginxOptions options_;
   TempDir dir_{"hs-nginx-"};  // declared before proc_: outlives nginx
   std::optional<Subprocess> proc_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
 };
 
 }  // namespace hs::test

@@ -1,0 +1,132 @@
+#include "tls_probes.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "http_statistics_tls.skel.h"
+
+namespace hs {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// Maps both objects define (kernel/counting.bpf.h): one instance of each.
+// Internal maps (.bss, .rodata) stay each object's own.
+void share_maps(bpf_object* obj, bpf_object* shared) {
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, obj) {
+    const char* name = bpf_map__name(map);
+    if (std::strchr(name, '.')) continue;
+    const bpf_map* from = bpf_object__find_map_by_name(shared, name);
+    if (!from) continue;  // the TLS side's own
+    if (int err = bpf_map__reuse_fd(map, bpf_map__fd(from)); err)
+      throw std::runtime_error(std::string("sharing map ") + name + " failed: " + errno_text(err));
+  }
+}
+
+const char* const kPrograms[] = {
+    "hs_ssl_read_enter",     "hs_ssl_read_ex_enter", "hs_ssl_read_return", "hs_ssl_write_enter",
+    "hs_ssl_write_ex_enter", "hs_ssl_write_return",  "hs_ssl_free"};
+
+struct Probe {
+  const char* function;
+  bool retprobe;
+  const char* program;
+};
+
+}  // namespace
+
+TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries)
+    : skel_(nullptr, http_statistics_tls__destroy) {
+  const auto started = std::chrono::steady_clock::now();
+  skel_.reset(http_statistics_tls__open());
+  if (!skel_) throw std::runtime_error("opening the TLS BPF object failed: " + errno_text(errno));
+  share_maps(skel_->obj, shared);
+  // As on the socket side, the two programs that carry the parser are
+  // verified in instances of their own, at the same time.
+  bpf_program__set_autoload(skel_->progs.hs_ssl_read_return, false);
+  bpf_program__set_autoload(skel_->progs.hs_ssl_write_return, false);
+  if (int err = http_statistics_tls__load(skel_.get()); err)
+    throw std::runtime_error("loading the TLS BPF programs failed: " + errno_text(err));
+  std::size_t size = 0;
+  const void* elf = http_statistics_tls__elf_bytes(&size);
+  read_return_ = std::make_unique<ProgramInstance>(elf, size, "hs_ssl_read_return", skel_->obj);
+  write_return_ = std::make_unique<ProgramInstance>(elf, size, "hs_ssl_write_return", skel_->obj);
+  int write_err = 0;
+  std::thread write([this, &write_err] { write_err = write_return_->load(); });
+  const int read_err = read_return_->load();
+  write.join();
+  if (read_err || write_err)
+    throw std::runtime_error("loading the TLS BPF programs failed: " +
+                             errno_text(read_err ? read_err : write_err));
+
+  // Return probes take the bytes actually moved; entry probes only remember
+  // the buffer. SSL_free drops the connection's state.
+  const Probe probes[] = {
+      {"SSL_read", false, "hs_ssl_read_enter"},
+      {"SSL_read", true, "hs_ssl_read_return"},
+      {"SSL_read_ex", false, "hs_ssl_read_ex_enter"},
+      {"SSL_read_ex", true, "hs_ssl_read_return"},
+      {"SSL_write", false, "hs_ssl_write_enter"},
+      {"SSL_write", true, "hs_ssl_write_return"},
+      {"SSL_write_ex", false, "hs_ssl_write_ex_enter"},
+      {"SSL_write_ex", true, "hs_ssl_write_return"},
+      {"SSL_free", false, "hs_ssl_free"},
+  };
+  for (const auto& lib : libraries) {
+    for (const auto& p : probes) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.retprobe, .func_name = p.function);
+      bpf_link* link =
+          bpf_program__attach_uprobe_opts(program(p.program), -1, lib.c_str(), 0, &opts);
+      if (!link) {
+        const int err = errno;
+        throw std::runtime_error(std::string("attaching ") +
+                                 (p.retprobe ? "uretprobe " : "uprobe ") + lib + ":" + p.function +
+                                 " failed: " + errno_text(err));
+      }
+      links_.emplace_back(link, bpf_link__destroy);
+    }
+    libraries_.push_back(lib);
+  }
+  attach_duration_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+}
+
+TlsProbes::~TlsProbes() {
+  links_.clear();
+  read_return_.reset();
+  write_return_.reset();
+  skel_.reset();
+}
+
+bpf_program* TlsProbes::program(const std::string& name) const {
+  if (name == "hs_ssl_read_return") return read_return_->program();
+  if (name == "hs_ssl_write_return") return write_return_->program();
+  return bpf_object__find_program_by_name(skel_->obj, name.c_str());
+}
+
+void TlsProbes::set_paused_count(std::uint32_t n) { skel_->bss->paused_count = n; }
+
+std::vector<ProgramHealth> TlsProbes::program_health() const {
+  std::vector<ProgramHealth> out;
+  const std::string where = "uprobes on " + std::to_string(libraries_.size()) + " libssl.so.3";
+  for (const char* name : kPrograms) {
+    bpf_program* prog = program(name);
+    ProgramHealth h{name, where, 0, 0};
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+      h.run_time_ns = info.run_time_ns;
+      h.run_count = info.run_cnt;
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace hs

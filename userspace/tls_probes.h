@@ -1,0 +1,49 @@
+// The TLS side of the engine: uprobes on OpenSSL 3's SSL_read/SSL_write
+// (and their _ex variants) that feed the plaintext to the same parser and
+// count into the same maps as the socket side (see
+// kernel/http_statistics_tls.bpf.c). Owned by BpfEngine.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "program_instance.h"
+#include "snapshot.h"
+
+struct bpf_object;
+struct bpf_link;
+struct bpf_program;
+struct http_statistics_tls;  // generated skeleton
+
+namespace hs {
+
+class TlsProbes {
+ public:
+  // Loads the TLS programs with every map they share reused from `shared`
+  // (the loaded socket-side object) and attaches them to each library file.
+  // Throws std::runtime_error when loading or attaching fails.
+  TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries);
+  ~TlsProbes();
+  TlsProbes(const TlsProbes&) = delete;
+  TlsProbes& operator=(const TlsProbes&) = delete;
+
+  const std::vector<std::string>& libraries() const { return libraries_; }
+  // The TLS programs keep their own copy of the pause switch.
+  void set_paused_count(std::uint32_t n);
+  std::vector<ProgramHealth> program_health() const;
+  std::chrono::milliseconds attach_duration() const { return attach_duration_; }
+
+ private:
+  bpf_program* program(const std::string& name) const;
+
+  std::unique_ptr<http_statistics_tls, void (*)(http_statistics_tls*)> skel_;
+  std::unique_ptr<ProgramInstance> read_return_;
+  std::unique_ptr<ProgramInstance> write_return_;
+  std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
+  std::vector<std::string> libraries_;
+  std::chrono::milliseconds attach_duration_{0};
+};
+
+}  // namespace hs
