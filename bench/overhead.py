@@ -351,10 +351,19 @@ def child_pids(pid):
 class Nginx:
     """nginx with one worker on 127.0.0.1:<free port>, logging each request's status."""
 
-    def __init__(self, workdir, cpu=None, nice=0):
+    def __init__(self, workdir, cpu=None, nice=0, https=False):
         self.dir = os.path.join(workdir, "nginx")
         self.nice = nice
+        self.https = https
         os.makedirs(os.path.join(self.dir, "tmp"))
+        if https:
+            # A self-signed certificate: wrk does not verify it.
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=localhost", "-keyout", os.path.join(self.dir, "key.pem"),
+                 "-out", os.path.join(self.dir, "cert.pem")],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
         self.access_log = os.path.join(self.dir, "access.log")
         self.proc = None
         for _ in range(5):  # the free port may be taken before nginx binds it
@@ -386,7 +395,13 @@ class Nginx:
             # wrk's connections stay up for the whole run, as a busy client's would.
             "  keepalive_requests 100000000;\n"
             "  server {\n"
-            f"    listen 127.0.0.1:{self.port};\n"
+            f"    listen 127.0.0.1:{self.port}{' ssl' if self.https else ''};\n"
+            + (
+                f"    ssl_certificate {d}/cert.pem;\n    ssl_certificate_key {d}/key.pem;\n"
+                if self.https
+                else ""
+            )
+            + 
             '    location = /ok { return 200 "ok"; }\n'
             "    location = /missing { return 404; }\n"
             "    location = /unavailable { return 503; }\n"
@@ -422,7 +437,8 @@ class Nginx:
         return child_pids(self.proc.pid)
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def log_offset(self):
         return os.path.getsize(self.access_log) if os.path.exists(self.access_log) else 0
@@ -685,7 +701,7 @@ class Bench:
         self.stack = stack
         pin = args.pin and os.cpu_count() >= 2
         self.nginx_cpu, self.wrk_cpu = (0, 1) if pin else (None, None)
-        self.nginx = Nginx(workdir, self.nginx_cpu, args.nice)
+        self.nginx = Nginx(workdir, self.nginx_cpu, args.nice, args.https)
         stack.callback(self.nginx.stop)
         self.scripts = {}
         for name, text in (("mixed", MIXED_LUA), ("pipelined", PIPELINED_LUA)):
@@ -1221,7 +1237,13 @@ def setup_lines(cfg, env):
     return [
         f"- machine: {env['kernel']}, {env['cpus']} CPUs; {env['nginx']}; {env['wrk']}; {env['bpftrace']}",
         f'- nginx: 1 worker, `location = /ok {{ return 200 "ok"; }}`, keep-alive, access log on '
-        f"(one line per request, same in every variant); {pin}",
+        f"(one line per request, same in every variant); {pin}"
+        + (
+            "; **HTTPS** (TLS 1.3, self-signed certificate): the engine counts through its "
+            "uprobes on libssl.so.3"
+            if cfg.get("https")
+            else ""
+        ),
         f"- load: `wrk -t1 -c{cfg['connections']} -d{cfg['seconds']}s`, saturating; "
         f"{cfg['pairs']} round(s) of {', '.join(cfg['variants'])}, order rotated per round; "
         f"nginx, wrk, the daemon and bpftrace at nice {cfg['nice']}",
@@ -1564,6 +1586,12 @@ def parse_args(argv):
     p.add_argument("--variants", default="ABC", help="which of A, B, C to run (default ABC)")
     p.add_argument("--connections", type=int, default=20, help="wrk connections (default 20)")
     p.add_argument(
+        "--https",
+        action="store_true",
+        help="nginx and wrk over TLS (the engine counts through its OpenSSL uprobes); "
+        "implies --variants AB: the bpftrace script reads syscalls, which carry only ciphertext",
+    )
+    p.add_argument(
         "--no-pin",
         dest="pin",
         action="store_false",
@@ -1589,6 +1617,8 @@ def parse_args(argv):
     if args.nice is None:
         args.nice = 0 if args.quick else -20
     args.variants = "".join(v for v in "ABC" if v in args.variants.upper())
+    if args.https:
+        args.variants = args.variants.replace("C", "")
     if "A" not in args.variants or args.pairs < 1 or args.seconds < 1:
         p.error("need variant A (the baseline), --pairs >= 1 and --seconds >= 1")
     return args
@@ -1598,6 +1628,7 @@ def check_prerequisites(args):
     if os.geteuid() != 0:
         raise SetupError("run as root: the daemon and bpftrace load BPF programs")
     tools = ["nginx", "wrk", "gnuplot", "taskset"] + (["bpftool"] if not args.quick else [])
+    tools += ["openssl"] if args.https else []
     tools += ["bpftrace"] if "C" in args.variants else []
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
@@ -1650,6 +1681,7 @@ def main(argv):
                     "quick": args.quick,
                     "variants": list(args.variants),
                     "connections": args.connections,
+                    "https": args.https,
                     "nginx_cpu": bench.nginx_cpu,
                     "wrk_cpu": bench.wrk_cpu,
                     "nice": args.nice,
