@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Can this kernel run http-statistics? Checks what the engine actually uses and
-# prints PASS/WARN/FAIL with a one-line fix for each failure.
+# prints PASS/WARN/FAIL with a one-line fix for each failure or warning.
 #
 #   scripts/kernel-check.sh [--json] [--daemon PATH | --no-daemon]
 #                           [--sysfs DIR] [--procfs DIR] [--features-json FILE]
 #
-# Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors.
-# --sysfs/--procfs/--features-json read a saved system instead of this one
-# (used by the tests); the daemon check then does not run.
+#   --json               print the checks as JSON instead of a table
+#   --daemon PATH        the http-statistics binary whose `check` command runs
+#                        last (default: build/http-statistics, when built)
+#   --no-daemon          do not run the daemon's check
+#   --sysfs, --procfs    read a saved /sys or /proc instead of this machine's
+#   --features-json FILE `bpftool feature probe kernel --json` output to use
+#                        instead of probing this kernel
+#
+# Exit status: 0 when nothing failed, 1 when something did, 2 on usage errors.
+# With --sysfs/--procfs/--features-json the script describes another system,
+# so the daemon check (which can only test this one) does not run.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,146 +24,323 @@ procfs=/proc
 features_json=""
 json=0
 daemon="$here/build/http-statistics"
+daemon_given=0
 run_daemon=1
 fake=0
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+usage_error() {
+  echo "kernel-check: $1 (see --help)" >&2
+  exit 2
+}
+
 while (($#)); do
-  case $1 in
-    --json) json=1 ;;
-    --daemon) daemon=${2:?--daemon needs a path}; shift ;;
-    --no-daemon) run_daemon=0 ;;
-    --sysfs) sysfs=${2:?--sysfs needs a directory}; fake=1; shift ;;
-    --procfs) procfs=${2:?--procfs needs a directory}; fake=1; shift ;;
-    --features-json) features_json=${2:?--features-json needs a file}; fake=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "kernel-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
+  arg=$1 value="" inline=0
   shift
+  # Both "--opt value" and "--opt=value".
+  if [[ $arg == --*=* ]]; then
+    value=${arg#*=} arg=${arg%%=*} inline=1
+  fi
+  case $arg in
+    --json | --no-daemon | -h | --help)
+      ((inline)) && usage_error "$arg takes no value" ;;
+    --daemon | --sysfs | --procfs | --features-json)
+      if ((!inline)); then
+        if ((!$#)) || [[ $1 == --* ]]; then usage_error "$arg needs a value"; fi
+        value=$1
+        shift
+      fi
+      [[ -n $value ]] || usage_error "$arg needs a value" ;;
+    *) usage_error "unknown argument '$arg'" ;;
+  esac
+  case $arg in
+    --json) json=1 ;;
+    --no-daemon) run_daemon=0 ;;
+    --daemon) daemon=$value daemon_given=1 ;;
+    --sysfs) sysfs=$value fake=1 ;;
+    --procfs) procfs=$value fake=1 ;;
+    --features-json) features_json=$value fake=1 ;;
+    -h | --help) usage; exit 0 ;;
+  esac
 done
+
+[[ -d $sysfs ]] || usage_error "--sysfs: '$sysfs' is not a directory"
+[[ -d $procfs ]] || usage_error "--procfs: '$procfs' is not a directory"
+if [[ -n $features_json ]]; then
+  [[ -r $features_json ]] || usage_error "--features-json: cannot read '$features_json'"
+  python3 -c 'import json, sys; assert isinstance(json.load(open(sys.argv[1])), dict)' \
+    "$features_json" 2>/dev/null ||
+    usage_error "--features-json: '$features_json' is not bpftool's JSON feature probe output"
+fi
+if ((daemon_given)); then
+  ((run_daemon)) || usage_error "--daemon and --no-daemon contradict each other"
+  ((fake)) && usage_error "--daemon tests this machine: it cannot be combined with --sysfs/--procfs/--features-json"
+  [[ -x $daemon && ! -d $daemon ]] || usage_error "--daemon: '$daemon' is not an executable"
+fi
 ((fake)) && run_daemon=0
 
 names=() results=() details=() fixes=()
-record() { names+=("$1"); results+=("$2"); details+=("$3"); fixes+=("${4:-}"); }
+# record NAME PASS|WARN|FAIL DETAIL [FIX]
+record() { names+=("$1") results+=("$2") details+=("$3") fixes+=("${4:-}"); }
+
+mountinfo="$procfs/self/mountinfo"
+# Mount point of the first mount of filesystem type $1 ("" when none).
+# mountinfo: "id parent major:minor root mount-point options... - fstype source ...".
+mount_point_of() {
+  awk -v type="$1" '{
+    for (i = 7; i < NF; i++) if ($i == "-") break
+    if ($(i + 1) == type) { print $5; exit }
+  }' "$mountinfo" 2>/dev/null
+}
+
+# Kernel build option $1 as y, m, n, or "" when the configuration is not
+# available (/proc/config.gz, /boot/config-*, or bpftool's system_config).
+kconfig() {
+  local config=""
+  if [[ -r $procfs/config.gz ]]; then
+    config=$(gzip -dc "$procfs/config.gz" 2>/dev/null)
+  elif ((!fake)) && [[ -r /boot/config-$release ]]; then
+    config=$(cat "/boot/config-$release")
+  fi
+  if [[ -n $config ]]; then
+    if grep -q "^$1=y" <<<"$config"; then echo y
+    elif grep -q "^$1=m" <<<"$config"; then echo m
+    else echo n
+    fi
+    return
+  fi
+  [[ -s $features_json ]] && python3 - "$features_json" "$1" <<'EOF' 2>/dev/null
+import json, sys
+config = json.load(open(sys.argv[1])).get("system_config", {})
+if sys.argv[2] in config:
+    print(config[sys.argv[2]] or "n")
+EOF
+}
 
 # ---- kernel version: bpf_loop (5.17) is the newest feature the engine needs.
-release=$(cat "$procfs/sys/kernel/osrelease" 2>/dev/null || uname -r)
-IFS=.- read -r major minor _ <<<"$release"
-if ((major > 5 || (major == 5 && minor >= 17))); then
-  record "kernel version" PASS "$release"
+release=$(cat "$procfs/sys/kernel/osrelease" 2>/dev/null)
+[[ -z $release ]] && ((!fake)) && release=$(uname -r)
+if [[ $release =~ ^([0-9]+)\.([0-9]+) ]]; then
+  major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
+  if ((major > 5 || (major == 5 && minor >= 17))); then
+    record "kernel version" PASS "$release"
+  else
+    record "kernel version" FAIL "$release (bpf_loop needs 5.17 or newer)" \
+      "upgrade the kernel to 5.17 or newer"
+  fi
 else
-  record "kernel version" FAIL "$release (needs 5.17 or newer for bpf_loop)" \
-    "upgrade the kernel to 5.17 or newer"
+  record "kernel version" FAIL "cannot tell the version from '$release' ($procfs/sys/kernel/osrelease)" \
+    "check that procfs is mounted at $procfs"
 fi
 
-# ---- BTF: CO-RE relocations need the kernel's own type information.
-if [[ -r $sysfs/kernel/btf/vmlinux ]]; then
-  record "kernel BTF" PASS "$sysfs/kernel/btf/vmlinux"
+# ---- BTF: CO-RE relocations and tp_btf need the kernel's own type information.
+btf="$sysfs/kernel/btf/vmlinux"
+if [[ -r $btf ]]; then
+  record "kernel BTF" PASS "$btf"
 else
-  record "kernel BTF" FAIL "$sysfs/kernel/btf/vmlinux is missing" \
-    "use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+  record "kernel BTF" FAIL "$btf is missing" "use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
 fi
 
-# ---- the bpf() syscall
+# ---- the bpf() syscall: its sysctl exists exactly when it is built in.
 if [[ -e $procfs/sys/kernel/unprivileged_bpf_disabled ]]; then
   record "bpf() syscall" PASS "CONFIG_BPF_SYSCALL=y"
 else
   record "bpf() syscall" FAIL "no bpf() syscall" "use a kernel built with CONFIG_BPF_SYSCALL=y"
 fi
 
-# ---- program types, map types and helpers the engine uses
-if [[ -z $features_json ]] && command -v bpftool >/dev/null && [[ $(id -u) -eq 0 ]]; then
-  features_json=$(mktemp)
-  trap 'rm -f "$features_json"' EXIT
-  bpftool feature probe kernel --json >"$features_json" 2>/dev/null || : >"$features_json"
-fi
-if [[ -s ${features_json:-/nonexistent} ]]; then
-  probe() { # $1 = python expression over `f` (the probe JSON) giving True/False
-    python3 -c "import json,sys; f=json.load(open(sys.argv[1])); print('yes' if ($1) else 'no')" \
-      "$features_json" 2>/dev/null
-  }
-  for t in cgroup_skb sock_ops tracepoint; do
-    if [[ $(probe "f['program_types'].get('have_${t}_prog_type')") == yes ]]; then
-      record "program type $t" PASS "available"
-    else
-      record "program type $t" FAIL "not available" "use a kernel with BPF $t programs (CONFIG_CGROUP_BPF=y, CONFIG_BPF_EVENTS=y)"
-    fi
-  done
-  for m in sk_storage ringbuf percpu_hash percpu_array lru_hash; do
-    if [[ $(probe "f['map_types'].get('have_${m}_map_type')") == yes ]]; then
-      record "map type $m" PASS "available"
-    else
-      record "map type $m" FAIL "not available" "use a kernel with BPF $m maps (5.8 or newer)"
-    fi
-  done
-  for h in bpf_sk_storage_get bpf_skb_load_bytes bpf_loop bpf_get_socket_cookie; do
-    if [[ $(probe "'$h' in f['helpers'].get('cgroup_skb_available_helpers', [])") == yes ]]; then
-      record "helper $h" PASS "available to cgroup_skb"
-    else
-      record "helper $h" FAIL "not available to cgroup_skb programs" "upgrade the kernel (5.17 or newer)"
-    fi
-  done
+# ---- tp_btf/sched_process_exit attaches to the tracepoint through its BTF
+# type (btf_trace_sched_process_exit); its name in the BTF string table says
+# the type is there.
+if [[ ! -r $btf ]]; then
+  tp_btf=("FAIL" "needs kernel BTF" "use a kernel built with CONFIG_DEBUG_INFO_BTF=y")
+elif grep -qaF btf_trace_sched_process_exit "$btf" 2>/dev/null; then
+  tp_btf=("PASS" "sched_process_exit is in the kernel BTF" "")
 else
-  record "BPF features" WARN "not probed (needs root and bpftool)" "run as root with bpftool installed"
+  tp_btf=("FAIL" "btf_trace_sched_process_exit is not in the kernel BTF" "use a kernel 5.5 or newer built with CONFIG_DEBUG_INFO_BTF=y")
 fi
 
-# ---- cgroup v2: the socket programs attach to its root
-cg2=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' "$procfs/self/mountinfo" 2>/dev/null)
+# ---- program types, map types and helpers (kernel/http_statistics.bpf.c)
+probe_note=""
+if [[ -z $features_json ]] && ((!fake)); then
+  if ! command -v bpftool >/dev/null; then
+    probe_note="bpftool is not installed|apt-get install bpftool"
+  elif [[ $(id -u) -ne 0 ]]; then
+    probe_note="probing needs root|run as root (sudo scripts/kernel-check.sh)"
+  else
+    features_json=$(mktemp)
+    trap 'rm -f "$features_json"' EXIT
+    bpftool feature probe kernel --json >"$features_json" 2>/dev/null || : >"$features_json"
+    [[ -s $features_json ]] || probe_note="bpftool feature probe failed|run bpftool feature probe kernel to see why"
+  fi
+elif [[ -z $features_json ]]; then
+  probe_note="no --features-json given for this system|pass bpftool's JSON probe output with --features-json"
+fi
+
+if [[ -s $features_json ]]; then
+  # One row per line: name, result, detail, fix (tab-separated).
+  while IFS=$'\t' read -r n r d f; do record "$n" "$r" "$d" "$f"; done < <(
+    python3 - "$features_json" "${tp_btf[@]}" <<'EOF'
+import json, sys
+
+f = json.load(open(sys.argv[1]))
+tp_btf = sys.argv[2:5]
+progs, maps, helpers = (f.get(k) or {} for k in ("program_types", "map_types", "helpers"))
+
+def row(name, ok, fix):
+    print("\t".join([name, "PASS" if ok else "FAIL", "available" if ok else "not available",
+                     "" if ok else fix]))
+
+# Program types by bpftool's name.
+for t, config in (("sock_ops", "CONFIG_CGROUP_BPF=y"), ("cgroup_skb", "CONFIG_CGROUP_BPF=y"),
+                  ("tracepoint", "CONFIG_BPF_EVENTS=y")):
+    row(f"program type {t}", progs.get(f"have_{t}_prog_type") is True,
+        f"use a kernel built with {config}")
+# tp_btf is a raw tracepoint with BTF (BPF_PROG_TYPE_TRACING), which bpftool
+# cannot probe because loading one needs an attach target: it needs raw
+# tracepoints and the target's type in the kernel BTF.
+if progs.get("have_raw_tracepoint_prog_type") is not True:
+    print("\t".join(["program type tp_btf", "FAIL", "raw tracepoint programs are not available",
+                     "use a kernel built with CONFIG_BPF_EVENTS=y"]))
+else:
+    print("\t".join(["program type tp_btf"] + tp_btf))
+
+# HASH, LRU_HASH, PERCPU_HASH, PERCPU_ARRAY, RINGBUF, SK_STORAGE maps, and
+# ARRAY for the program's global variables (.bss).
+for m in ("hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf", "sk_storage"):
+    row(f"map type {m}", maps.get(f"have_{m}_map_type") is True,
+        "use a kernel 5.17 or newer built with CONFIG_BPF_SYSCALL=y")
+
+# Helpers each program type calls (map lookups/updates are everywhere).
+uses = {
+    "cgroup_skb": ["bpf_skb_load_bytes", "bpf_loop", "bpf_sk_fullsock", "bpf_sk_storage_get",
+                   "bpf_get_socket_cookie", "bpf_ktime_get_ns"],
+    "sock_ops": ["bpf_sk_storage_get", "bpf_get_socket_cookie"],
+    "tracepoint": ["bpf_get_current_task", "bpf_probe_read_kernel", "bpf_get_current_pid_tgid",
+                   "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"],
+}
+for t, names in uses.items():
+    available = set(helpers.get(f"{t}_available_helpers") or [])
+    for h in names:
+        row(f"helper {h} ({t})", h in available,
+            f"use a kernel 5.17 or newer that offers {h} to {t} programs")
+EOF
+  )
+else
+  record "BPF features" WARN "program, map and helper types not probed: ${probe_note%%|*}" "${probe_note#*|}"
+  record "program type tp_btf" "${tp_btf[@]}"
+fi
+
+# ---- cgroup v2: the socket programs attach to its root. (A mounted cgroup v1
+# net_cls/net_prio hierarchy no longer hides sockets from v2 programs since 5.15.)
+cg2=$(mount_point_of cgroup2)
 if [[ -n $cg2 ]]; then
   record "cgroup v2" PASS "mounted at $cg2"
+elif [[ -n $(mount_point_of cgroup) ]]; then
+  record "cgroup v2" FAIL "only cgroup v1 is mounted" \
+    "mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 none /sys/fs/cgroup/unified"
 else
-  record "cgroup v2" FAIL "no cgroup2 mount" "mount -t cgroup2 none /sys/fs/cgroup/unified (or boot with systemd.unified_cgroup_hierarchy)"
-fi
-if awk '$0 ~ / - cgroup / && ($0 ~ /net_cls/ || $0 ~ /net_prio/) {found=1} END {exit !found}' \
-  "$procfs/self/mountinfo" 2>/dev/null; then
-  record "cgroup v1 net_cls/net_prio" WARN "mounted: sockets of processes using them bypass cgroup v2 programs" \
-    "unmount the v1 net_cls/net_prio hierarchies"
+  record "cgroup v2" FAIL "no cgroup2 mount" "mount -t cgroup2 none /sys/fs/cgroup"
 fi
 
-# ---- tracefs: the accept tracepoints need it (the daemon mounts it if needed)
-if awk '$0 ~ / - tracefs / {found=1} END {exit !found}' "$procfs/self/mountinfo" 2>/dev/null; then
-  record "tracefs" PASS "mounted"
+# ---- tracefs: the accept tracepoints attach through it. The daemon looks in
+# the same two places and mounts it at /sys/kernel/tracing when it is absent.
+tracing=""
+for d in "$sysfs/kernel/tracing" "$sysfs/kernel/debug/tracing"; do
+  [[ -e $d/events ]] && { tracing=$d; break; }
+done
+tracefs_mounted=$(mount_point_of tracefs)
+need_mount=0
+if [[ -n $tracing ]]; then
+  record "tracefs" PASS "mounted at $tracing"
+elif [[ -n $tracefs_mounted ]]; then
+  record "tracefs" PASS "mounted at $tracefs_mounted (not readable by this user)"
 elif grep -qw tracefs "$procfs/filesystems" 2>/dev/null; then
-  record "tracefs" PASS "supported, not mounted (the daemon mounts it at /sys/kernel/tracing)"
+  need_mount=1
+  record "tracefs" PASS "not mounted: the daemon mounts it at /sys/kernel/tracing while it attaches"
 else
-  record "tracefs" FAIL "not supported" "use a kernel with CONFIG_TRACING=y"
+  record "tracefs" FAIL "the kernel has no tracefs" "use a kernel built with CONFIG_TRACING=y"
 fi
 
-# ---- lockdown: confidentiality mode forbids reading kernel memory from BPF
-lockdown=$(cat "$sysfs/kernel/security/lockdown" 2>/dev/null || true)
-case $lockdown in
-  *"[confidentiality]"*) record "lockdown" FAIL "confidentiality" "boot with lockdown=integrity or none" ;;
-  "") if [[ -d $sysfs/kernel/security && -n $(ls -A "$sysfs/kernel/security" 2>/dev/null) ]]; then
-        record "lockdown" PASS "not enabled"
-      else
-        record "lockdown" WARN "unknown: securityfs is not mounted (integrity is fine, confidentiality is not)" \
-          "mount -t securityfs securityfs /sys/kernel/security to check"
-      fi ;;
-  *) record "lockdown" PASS "$(sed 's/.*\[\(.*\)\].*/\1/' <<<"$lockdown")" ;;
-esac
-
-# ---- privileges: root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN + CAP_SYS_RESOURCE
-capeff=$(awk '/^CapEff:/ {print $2}' "$procfs/self/status" 2>/dev/null)
-if [[ -n $capeff ]]; then
-  caps=$((16#$capeff))
-  need=$(((1 << 39) | (1 << 38) | (1 << 12)))
-  if (((caps & need) == need)) || (((caps >> 21) & 1)); then
-    record "privileges" PASS "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN present"
+# ---- the syscall tracepoints sys_exit_accept4 and sys_exit_accept
+if [[ -n $tracing ]]; then
+  missing=()
+  for e in sys_exit_accept4 sys_exit_accept; do
+    [[ -e $tracing/events/syscalls/$e ]] || missing+=("$e")
+  done
+  if ((${#missing[@]} == 0)); then
+    record "syscall tracepoints" PASS "sys_exit_accept4, sys_exit_accept"
   else
-    record "privileges" FAIL "missing CAP_BPF/CAP_PERFMON/CAP_NET_ADMIN" "run as root (or grant those capabilities)"
+    record "syscall tracepoints" FAIL "missing: ${missing[*]}" "use a kernel built with CONFIG_FTRACE_SYSCALLS=y"
   fi
+else
+  case $(kconfig CONFIG_FTRACE_SYSCALLS) in
+    y) record "syscall tracepoints" PASS "CONFIG_FTRACE_SYSCALLS=y" ;;
+    n | m) record "syscall tracepoints" FAIL "CONFIG_FTRACE_SYSCALLS is not set" \
+      "use a kernel built with CONFIG_FTRACE_SYSCALLS=y" ;;
+    *) record "syscall tracepoints" WARN "unknown: tracefs is not readable and the kernel config is not available" \
+      "run as root, or rely on the daemon check" ;;
+  esac
+fi
+
+# ---- lockdown: confidentiality mode takes bpf_probe_read_kernel away, which
+# the accept tracepoints need; integrity is fine.
+lockdown_file="$sysfs/kernel/security/lockdown"
+cmdline=$(cat "$procfs/cmdline" 2>/dev/null)
+lockdown_fail() { record "lockdown" FAIL "$1 (no bpf_probe_read_kernel)" "boot with lockdown=integrity or lockdown=none"; }
+if [[ -r $lockdown_file ]]; then
+  level=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$lockdown_file")
+  if [[ $level == confidentiality ]]; then lockdown_fail "confidentiality"
+  else record "lockdown" PASS "${level:-none}"
+  fi
+elif [[ " $cmdline " == *" lockdown=confidentiality "* ]]; then
+  lockdown_fail "confidentiality (kernel command line)"
+else
+  # Without securityfs the level can only be what the build and the command
+  # line set (raising it at run time needs securityfs).
+  case $(kconfig CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY)/$(kconfig CONFIG_SECURITY_LOCKDOWN_LSM) in
+    y/*) lockdown_fail "confidentiality (forced by the kernel build)" ;;
+    */n) record "lockdown" PASS "not built into this kernel" ;;
+    */y) record "lockdown" PASS "integrity at most (kernel build and command line)" ;;
+    *) record "lockdown" WARN "unknown: securityfs is not mounted and the kernel config is not available" \
+      "mount -t securityfs securityfs /sys/kernel/security and run again" ;;
+  esac
+fi
+
+# ---- privileges: CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN, which implies
+# both), CAP_NET_ADMIN (or CAP_SYS_ADMIN) for the socket programs, and
+# CAP_SYS_ADMIN when tracefs has to be mounted. Root has them all.
+capeff=$(awk '/^CapEff:/ {print $2}' "$procfs/self/status" 2>/dev/null)
+if [[ $capeff =~ ^[0-9a-fA-F]+$ ]]; then
+  caps=$((16#$capeff))
+  has() { (((caps >> $1) & 1)); }
+  lacking=()
+  if ! has 21; then
+    has 39 || lacking+=(CAP_BPF)
+    has 38 || lacking+=(CAP_PERFMON)
+    has 12 || lacking+=(CAP_NET_ADMIN)
+    ((need_mount)) && lacking+=("CAP_SYS_ADMIN (to mount tracefs)")
+  fi
+  if ((${#lacking[@]} == 0)); then
+    record "privileges" PASS "$(has 21 && echo CAP_SYS_ADMIN || echo CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) (CapEff $capeff)"
+  else
+    missing_caps=$(printf '%s, ' "${lacking[@]}")
+    record "privileges" FAIL "missing ${missing_caps%, } (effective uid $(awk '/^Uid:/ {print $3}' "$procfs/self/status"))" \
+      "run as root (sudo scripts/kernel-check.sh)"
+  fi
+else
+  record "privileges" WARN "cannot read CapEff from $procfs/self/status" "run as root"
 fi
 
 # ---- the daemon's own check: load and attach everything, then detach
 if ((run_daemon)); then
   if [[ -x $daemon ]]; then
-    if out=$("$daemon" check 2>&1); then
+    if out=$(timeout 120 "$daemon" check 2>&1); then
       record "daemon check" PASS "$(tail -n 1 <<<"$out")"
     else
       record "daemon check" FAIL "$(tail -n 1 <<<"$out")" "fix the failures above, or see the message"
     fi
   else
-    record "daemon check" WARN "$daemon not built: BPF loading not tried" "build it (scripts/build.sh) and run again"
+    record "daemon check" WARN "$daemon is not built: loading not tried" "build it (scripts/build.sh) and run again"
   fi
 fi
 
@@ -172,10 +357,14 @@ checks = [{"check": a[i], "result": a[n + i], "detail": a[2 * n + i], "fix": a[3
 print(json.dumps({"ok": not failed, "checks": checks}, indent=2))
 EOF
 else
-  printf '%-28s %-5s %s\n' CHECK RESULT DETAIL
+  width=5
+  for n in "${names[@]}"; do ((${#n} > width)) && width=${#n}; done
+  printf "%-${width}s  %-6s %s\n" CHECK RESULT DETAIL
   for i in "${!names[@]}"; do
-    printf '%-28s %-5s %s\n' "${names[$i]}" "${results[$i]}" "${details[$i]}"
-    [[ ${results[$i]} != PASS && -n ${fixes[$i]} ]] && printf '%-28s %-5s fix: %s\n' "" "" "${fixes[$i]}"
+    printf "%-${width}s  %-6s %s\n" "${names[$i]}" "${results[$i]}" "${details[$i]}"
+    if [[ ${results[$i]} != PASS && -n ${fixes[$i]} ]]; then
+      printf "%-${width}s  %-6s fix: %s\n" "" "" "${fixes[$i]}"
+    fi
   done
   ((failed)) && echo "kernel-check: FAIL" || echo "kernel-check: ok"
 fi

@@ -142,22 +142,23 @@ BpfEngine::BpfEngine(EngineOptions options)
   tracefs_.reset();
 
   if (!options.tls) {
-    tls_status_ = "HTTPS not counted (--tls off)";
+    tls_status_ = "nothing for HTTPS (--tls off)";
     return;
   }
   const auto libraries = find_libssl_files();
   if (libraries.empty()) {
-    tls_status_ = "HTTPS not counted: no libssl.so.3 found on this host";
+    tls_status_ = "nothing for HTTPS: no libssl.so.3 found on this host";
     return;
   }
   // HTTPS is an addition: plaintext counting goes on without it.
   try {
     tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries);
-    tls_status_ = "HTTPS counted through uprobes on";
+    tls_status_ =
+        "hs_ssl_* -> uprobes on SSL_read, SSL_read_ex, SSL_write, SSL_write_ex, SSL_free in";
     for (const auto& lib : tls_->libraries()) tls_status_ += " " + lib;
-    tls_status_ += " (attached in " + std::to_string(tls_->attach_duration().count()) + " ms)";
+    tls_status_ += " (HTTPS; in " + std::to_string(tls_->attach_duration().count()) + " ms)";
   } catch (const std::runtime_error& e) {
-    tls_status_ = std::string("HTTPS not counted: ") + e.what();
+    tls_status_ = std::string("nothing for HTTPS: ") + e.what();
   }
 }
 

@@ -51,6 +51,15 @@ TEST(Options, ErrorsNameTheProblem) {
   EXPECT_NE(e.find("--scope-plugin-id"), std::string::npos);
   EXPECT_FALSE(parse({"--cgroup"}, &e));
   EXPECT_NE(e.find("needs a value"), std::string::npos);
+  EXPECT_FALSE(parse({"--tls", "maybe"}, &e));
+  EXPECT_NE(e.find("--tls"), std::string::npos);
+}
+
+TEST(Options, TlsIsOnUnlessTurnedOff) {
+  std::string e;
+  EXPECT_TRUE(parse({}, &e)->tls);
+  EXPECT_TRUE(parse({"--tls", "on"}, &e)->tls);
+  EXPECT_FALSE(parse({"--tls", "off"}, &e)->tls);
 }
 
 }  // namespace

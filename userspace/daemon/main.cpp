@@ -13,6 +13,7 @@
 #include "options.h"
 #include "privileges.h"
 #include "scope_plugin.h"
+#include "top_command.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "0.0.0"
@@ -23,7 +24,7 @@ namespace {
 void log_line(const std::string& s) { std::cerr << "http-statistics: " << s << std::endl; }
 
 int run_check(const hs::DaemonOptions& o) {
-  hs::BpfEngine engine({o.cgroup});
+  hs::BpfEngine engine({o.cgroup, o.tls});
   for (const auto& line : engine.describe()) std::cout << "attached " << line << "\n";
   std::cout << "ok: loaded and attached in " << engine.attach_duration().count()
             << " ms; detaching\n";
@@ -39,7 +40,7 @@ int serve(const hs::DaemonOptions& o) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  hs::BpfEngine engine({o.cgroup});
+  hs::BpfEngine engine({o.cgroup, o.tls});
   for (const auto& line : engine.describe()) log_line("attached " + line);
   log_line("attached in " + std::to_string(engine.attach_duration().count()) + " ms");
 
@@ -65,9 +66,8 @@ int serve(const hs::DaemonOptions& o) {
     po.plugins_root = o.scope_plugins_root;
     po.plugin_id = o.scope_plugin_id;
     plugin = std::make_unique<hs::scope::Plugin>(
-        po, snapshots, [&aggregator](std::uint32_t pid, bool pause) {
-          return aggregator.set_paused(pid, pause);
-        });
+        po, snapshots,
+        [&aggregator](std::uint32_t pid, bool pause) { return aggregator.set_paused(pid, pause); });
     plugin->start();
     log_line("Scope plugin listening on " + plugin->socket_path());
   }
@@ -80,8 +80,7 @@ int serve(const hs::DaemonOptions& o) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-           ", detaching");
+  log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", detaching");
   // Destruction order: exporters first (they read the aggregator), then the
   // aggregator thread, then the engine (links and maps).
   if (plugin) plugin->stop();
@@ -93,13 +92,16 @@ int serve(const hs::DaemonOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string error;
-  const auto opts = hs::parse_options({argv + 1, argv + argc}, error);
-  if (!opts) {
-    std::cerr << "http-statistics: " << error << "\n";
-    return 2;
-  }
+  const std::vector<std::string> args(argv + 1, argv + argc);
   try {
+    // `top` has its own flags (top_options.h).
+    if (!args.empty() && args[0] == "top") return hs::run_top({args.begin() + 1, args.end()});
+    std::string error;
+    const auto opts = hs::parse_options(args, error);
+    if (!opts) {
+      std::cerr << "http-statistics: " << error << "\n";
+      return 2;
+    }
     switch (opts->mode) {
       case hs::DaemonOptions::Mode::Help:
         std::cout << hs::usage();

@@ -8,6 +8,7 @@ namespace hs {
 std::string usage() {
   return R"(Usage: http-statistics [OPTIONS]
        http-statistics check
+       http-statistics top [TOP OPTIONS]
 
 Counts HTTP/1.x requests and responses per process in the kernel (eBPF) and
 serves them to Prometheus (/metrics) and Weave Scope (a probe plugin socket).
@@ -16,6 +17,8 @@ scripts/kernel-check.sh to see whether this kernel can run it.
 
 Commands:
   check                      load and attach everything, report, detach, exit
+  top                        live table of the busiest processes in this terminal
+                             (its options: http-statistics top --help)
 
 Options:
   --metrics-address HOST:PORT
@@ -26,6 +29,8 @@ Options:
   --exit-grace SECONDS       keep an exited process's counts this long (default 60)
   --cgroup DIR               cgroup v2 directory to attach to (default: the root
                              of the cgroup v2 mount, which covers every process)
+  --tls MODE                 "on": also count HTTPS inside OpenSSL 3 (uprobes on
+                             libssl.so.3); "off": plaintext only (default on)
   -h, --help                 show this help
   --version                  show the version
 )";
@@ -90,6 +95,14 @@ std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
       o.exit_grace = std::chrono::seconds(secs);
     } else if (is("--cgroup")) {
       if (!value(o.cgroup)) return std::nullopt;
+    } else if (is("--tls")) {
+      std::string v;
+      if (!value(v)) return std::nullopt;
+      if (v != "on" && v != "off") {
+        error = "--tls wants on or off, got '" + v + "'";
+        return std::nullopt;
+      }
+      o.tls = v == "on";
     } else {
       error = "unknown argument '" + a + "' (see --help)";
       return std::nullopt;

@@ -10,11 +10,12 @@ namespace hs {
 
 struct DaemonOptions {
   enum class Mode { Serve, Check, Help, Version } mode = Mode::Serve;
-  std::string metrics_address = "0.0.0.0:9464";  // "off": no Prometheus endpoint
+  std::string metrics_address = "0.0.0.0:9464";               // "off": no Prometheus endpoint
   std::string scope_plugins_root = "/var/run/scope/plugins";  // "off": no Scope plugin
   std::string scope_plugin_id = "http-statistics";
   std::chrono::seconds exit_grace{60};
   std::string cgroup;  // "" = the cgroup v2 mount
+  bool tls = true;     // count HTTPS through uprobes on OpenSSL 3 (libssl.so.3)
 };
 
 // Parses argv; on error returns nullopt and sets `error` to a one-line message.

@@ -1,0 +1,494 @@
+#!/usr/bin/env python3
+"""ctest kernel_check.*: scripts/kernel-check.sh on this machine and on saved
+("fake") systems that lack what the engine needs.
+
+A fake system is a directory tree standing in for /sys and /proc plus a
+`bpftool feature probe kernel --json` document, built from what
+kernel/http_statistics.bpf.c actually uses; each case then takes one thing
+away. Cases that need root exit 77 (skipped) without it, except under CI,
+where a skip would hide that they never ran.
+
+    kernel_check_test.py --source-dir DIR [--daemon PATH] CASE
+"""
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SKIP = 77
+ARGS = None  # parsed command line, set in main()
+
+# What a healthy system looks like; each case changes one part.
+HEALTHY_MOUNTINFO = """\
+22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+23 1 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw
+30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate
+40 23 0:12 / /sys/kernel/tracing rw,nosuid,nodev,noexec,relatime shared:17 - tracefs tracefs rw
+"""
+CGROUP_V1_ONLY_MOUNTINFO = """\
+22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/net_cls,net_prio rw,relatime - cgroup cgroup rw,net_cls,net_prio
+40 23 0:12 / /sys/kernel/tracing rw,nosuid,nodev,noexec,relatime shared:17 - tracefs tracefs rw
+"""
+ALL_CAPS = "000001ffffffffff"
+FILESYSTEMS = "nodev\tsysfs\nnodev\tproc\nnodev\tcgroup\nnodev\tcgroup2\nnodev\ttracefs\n\text4\n"
+
+# Rows that must pass on any machine that can run the daemon.
+REQUIRED_ON_A_REAL_KERNEL = [
+    "kernel version", "kernel BTF", "bpf() syscall", "cgroup v2", "tracefs",
+    "syscall tracepoints", "privileges", "daemon check",
+]
+
+
+def kernel_source(kernel_dir, name, seen=None):
+    """The BPF program's text with the project headers it includes, recursively."""
+    seen = set() if seen is None else seen
+    if name in seen or not os.path.exists(os.path.join(kernel_dir, name)):
+        return ""
+    seen.add(name)
+    with open(os.path.join(kernel_dir, name)) as f:
+        text = f.read()
+    for header in re.findall(r'^#include "([^"]+)"', text, re.M):
+        text += kernel_source(kernel_dir, header, seen)
+    return text
+
+
+def engine_needs(source_dir):
+    """Program types, map types and helpers that the kernel side uses, read
+    from its source, so the test notices when the script falls behind it."""
+    text = kernel_source(os.path.join(source_dir, "kernel"), "http_statistics.bpf.c")
+    section_types = {"sockops": "sock_ops", "cgroup_skb": "cgroup_skb",
+                     "tracepoint": "tracepoint", "tp_btf": "tp_btf"}
+    programs = set()
+    for sec in re.findall(r'SEC\("([^"]+)"\)', text):
+        kind = sec.split("/")[0]
+        if kind in (".maps", "license"):
+            continue
+        if kind not in section_types:
+            raise AssertionError(f"the engine uses SEC(\"{sec}\"), unknown to this test")
+        programs.add(section_types[kind])
+    maps = {m.lower() for m in re.findall(r"BPF_MAP_TYPE_([A-Z_]+)", text)}
+    # Global variables live in an ARRAY map (.bss/.data/.rodata).
+    if re.search(r"^(?:volatile |const )*(?:__u\d+|int|unsigned|long|bool)\b[^(;]*;", text, re.M):
+        maps.add("array")
+    with open("/usr/include/bpf/bpf_helper_defs.h") as f:
+        known_helpers = set(re.findall(r"\(\*(bpf_\w+)\)", f.read()))
+    called = set(re.findall(r"\b(bpf_\w+)\s*\(", text)) & known_helpers
+    # Map access helpers exist for every program type.
+    helpers = {h for h in called if not h.startswith("bpf_map_")}
+    return programs, maps, helpers
+
+
+class FakeSystem:
+    """A saved system under a temp dir: sysfs/, procfs/ and features.json."""
+
+    def __init__(self, root, needs):
+        self.root = root
+        self.sysfs = os.path.join(root, "sysfs")
+        self.procfs = os.path.join(root, "procfs")
+        self.features_path = os.path.join(root, "features.json")
+        programs, maps, helpers = needs
+        # bpftool names; tp_btf programs are BPF_PROG_TYPE_TRACING, which
+        # bpftool reports as unavailable because it cannot probe it.
+        prog_types = {"have_sock_ops_prog_type": True, "have_cgroup_skb_prog_type": True,
+                      "have_tracepoint_prog_type": True, "have_raw_tracepoint_prog_type": True,
+                      "have_tracing_prog_type": False, "have_kprobe_prog_type": False}
+        self.features = {
+            "syscall_config": {"have_bpf_syscall": True},
+            "program_types": prog_types,
+            "map_types": {f"have_{m}_map_type": True for m in maps | {"stack_trace"}},
+            "helpers": {f"{t}_available_helpers": sorted(helpers) + ["bpf_trace_printk"]
+                        for t in ("cgroup_skb", "sock_ops", "tracepoint", "raw_tracepoint")},
+        }
+        self.features["helpers"]["tracing_available_helpers"] = []
+        self.write("sysfs/kernel/btf/vmlinux",
+                   b"\x9f\xeb\x01\x00fake\x00btf_trace_sched_process_exit\x00task_struct\x00")
+        self.write("sysfs/kernel/security/lockdown", "[none] integrity confidentiality\n")
+        for event in ("syscalls/sys_exit_accept4", "syscalls/sys_exit_accept",
+                      "syscalls/sys_exit_read", "sched/sched_process_exit"):
+            self.write(f"sysfs/kernel/tracing/events/{event}/id", "1\n")
+        self.write("procfs/sys/kernel/osrelease", "6.1.0-13-amd64\n")
+        self.write("procfs/sys/kernel/unprivileged_bpf_disabled", "2\n")
+        self.write("procfs/self/mountinfo", HEALTHY_MOUNTINFO)
+        self.set_caps(ALL_CAPS, uid=0)
+        self.write("procfs/filesystems", FILESYSTEMS)
+        self.write("procfs/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet\n")
+
+    def write(self, rel, content):
+        path = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb" if isinstance(content, bytes) else "w") as f:
+            f.write(content)
+        return path
+
+    def remove(self, rel):
+        path = os.path.join(self.root, rel)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+    def set_caps(self, cap_eff, uid):
+        self.write("procfs/self/status",
+                   f"Name:\tbash\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"
+                   f"CapInh:\t0000000000000000\nCapPrm:\t{cap_eff}\nCapEff:\t{cap_eff}\n")
+
+    def args(self):
+        with open(self.features_path, "w") as f:
+            json.dump(self.features, f)
+        return ["--sysfs", self.sysfs, "--procfs", self.procfs,
+                "--features-json", self.features_path]
+
+
+def run_script(args, user=None):
+    argv = [ARGS.script] + args
+    if user is not None:
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+                "--inh-caps=-all"] + argv
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd="/")
+
+
+def parse_table(text):
+    """(check, result) pairs from the table; fix lines are returned separately."""
+    lines = text.rstrip("\n").split("\n")
+    header = re.match(r"^(CHECK\s+)(RESULT\s+)DETAIL$", lines[0])
+    assert header, f"no table header in:\n{text}"
+    name_width, result_width = len(header.group(1)), len(header.group(2))
+    rows, fixes = [], {}
+    for line in lines[1:-1]:
+        name = line[:name_width].rstrip()
+        result = line[name_width:name_width + result_width].strip()
+        detail = line[name_width + result_width:]
+        if name:
+            rows.append((name, result))
+        else:
+            assert detail.startswith("fix: ") and rows, f"unexpected line {line!r}"
+            fixes[rows[-1][0]] = detail[len("fix: "):]
+    return rows, fixes, lines[-1]
+
+
+class KernelCheckCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="hs-kernel-check-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.needs = engine_needs(ARGS.source_dir)
+        self.fake = FakeSystem(self.tmp, self.needs)
+
+    def require_root(self):
+        if os.geteuid() != 0:
+            if os.environ.get("CI"):
+                self.fail("needs root, and under CI tests that need root must run")
+            self.skipTest("needs root")
+
+    def check_both_ways(self, args, user=None):
+        """Runs the script as a table and as JSON, checks they agree, and
+        returns (exit status, {check: row from the JSON}, text output)."""
+        table = run_script(args, user)
+        as_json = run_script(args + ["--json"], user)
+        self.assertIn(table.returncode, (0, 1), table.stderr)
+        self.assertEqual(table.returncode, as_json.returncode, as_json.stderr)
+        report = json.loads(as_json.stdout)
+        checks = report["checks"]
+        rows, fixes, verdict = parse_table(table.stdout)
+        self.assertEqual(rows, [(c["check"], c["result"]) for c in checks])
+        failed = any(c["result"] == "FAIL" for c in checks)
+        self.assertEqual(report["ok"], not failed)
+        self.assertEqual(table.returncode, 1 if failed else 0)
+        self.assertEqual(verdict, "kernel-check: FAIL" if failed else "kernel-check: ok")
+        for c in checks:
+            self.assertIn(c["result"], ("PASS", "WARN", "FAIL"))
+            self.assertTrue(c["detail"], c)
+            if c["result"] == "PASS":
+                continue
+            # Every failure and warning says what to do, in one line, in both forms.
+            self.assertTrue(c["fix"], c)
+            self.assertNotIn("\n", c["fix"])
+            self.assertEqual(fixes.get(c["check"]), c["fix"])
+        by_name = {c["check"]: c for c in checks}
+        self.assertEqual(len(by_name), len(checks), "duplicate check names")
+        return table.returncode, by_name, table.stdout
+
+    def assert_only_these_fail(self, checks, failing):
+        self.assertEqual({n for n, c in checks.items() if c["result"] == "FAIL"}, set(failing))
+
+    # ---- this machine
+
+    def test_real_kernel_as_root(self):
+        self.require_root()
+        if not ARGS.daemon:
+            self.fail("the daemon is not built: its check row cannot be tested")
+        status, checks, _ = self.check_both_ways(["--daemon", ARGS.daemon])
+        self.assertEqual(status, 0, checks)
+        programs, maps, helpers = self.needs
+        required = (REQUIRED_ON_A_REAL_KERNEL + [f"program type {p}" for p in programs]
+                    + [f"map type {m}" for m in maps])
+        for name in required:
+            self.assertIn(name, checks)
+            self.assertEqual(checks[name]["result"], "PASS", checks[name])
+        self.assertTrue(all(c["result"] != "FAIL" for c in checks.values()))
+        self.assertRegex(checks["daemon check"]["detail"], r"^ok: loaded and attached")
+
+    def test_real_kernel_not_root(self):
+        self.require_root()  # to become another user
+        # The source tree may not be reachable by nobody (a clone under
+        # /root): run copies from a directory anyone can read.
+        shared = tempfile.mkdtemp(prefix="hs-kernel-check-nobody-")
+        self.addCleanup(shutil.rmtree, shared, True)
+        os.chmod(shared, 0o755)
+        global_script = ARGS.script
+        ARGS.script = shutil.copy(global_script, shared)
+        self.addCleanup(setattr, ARGS, "script", global_script)
+        args = ["--daemon", shutil.copy(ARGS.daemon, shared)] if ARGS.daemon else []
+        status, checks, _ = self.check_both_ways(args, user=65534)  # nobody
+        self.assertEqual(status, 1)
+        self.assertEqual(checks["privileges"]["result"], "FAIL")
+        self.assertIn("CAP_BPF", checks["privileges"]["detail"])
+        self.assertIn("run as root", checks["privileges"]["fix"])
+        # Probing BPF features needs root: said once, not as failures.
+        self.assertEqual(checks["BPF features"]["result"], "WARN")
+        self.assertFalse(any(n.startswith(("map type", "helper")) for n in checks))
+        # What needs no privilege is still checked.
+        for name in ("kernel version", "kernel BTF", "cgroup v2"):
+            self.assertEqual(checks[name]["result"], "PASS", checks[name])
+        if ARGS.daemon:
+            self.assertEqual(checks["daemon check"]["result"], "FAIL")
+            self.assertIn("not running as root", checks["daemon check"]["detail"])
+
+    # ---- saved systems
+
+    def test_healthy_fake_system(self):
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assertTrue(all(c["result"] == "PASS" for c in checks.values()), checks)
+        # The daemon check can only test this machine.
+        self.assertNotIn("daemon check", checks)
+
+    def test_checks_match_what_the_engine_uses(self):
+        programs, maps, helpers = self.needs
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        checked_programs = {n.split()[-1] for n in checks if n.startswith("program type ")}
+        checked_maps = {n.split()[-1] for n in checks if n.startswith("map type ")}
+        checked_helpers = {n.split()[1] for n in checks if n.startswith("helper ")}
+        self.assertEqual(checked_programs, programs)
+        self.assertEqual(checked_maps, maps)
+        # tp_btf's helpers cannot be probed by bpftool (the daemon check loads
+        # it); every other helper the engine calls is checked, and nothing else.
+        self.assertEqual(checked_helpers, helpers)
+
+    def test_no_btf(self):
+        self.fake.remove("sysfs/kernel/btf")
+        status, checks, text = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["kernel BTF", "program type tp_btf"])
+        self.assertIn("CONFIG_DEBUG_INFO_BTF=y", checks["kernel BTF"]["fix"])
+        self.assertIn("fix: use a kernel built with CONFIG_DEBUG_INFO_BTF=y", text)
+
+    def test_btf_without_the_exit_tracepoint(self):
+        self.fake.write("sysfs/kernel/btf/vmlinux", b"\x9f\xeb\x01\x00fake\x00task_struct\x00")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["program type tp_btf"])
+
+    def test_missing_program_types(self):
+        progs = self.fake.features["program_types"]
+        progs["have_cgroup_skb_prog_type"] = False
+        del progs["have_sock_ops_prog_type"]  # older bpftool: not even listed
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["program type cgroup_skb", "program type sock_ops"])
+        self.assertIn("CONFIG_CGROUP_BPF", checks["program type cgroup_skb"]["fix"])
+
+    def test_no_raw_tracepoints(self):
+        self.fake.features["program_types"]["have_raw_tracepoint_prog_type"] = False
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["program type tp_btf"])
+
+    def test_missing_map_type_and_helpers(self):
+        self.fake.features["map_types"]["have_ringbuf_map_type"] = False
+        helpers = self.fake.features["helpers"]
+        helpers["cgroup_skb_available_helpers"].remove("bpf_loop")
+        del helpers["sock_ops_available_helpers"]
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(
+            checks, ["map type ringbuf", "helper bpf_loop (cgroup_skb)",
+                     "helper bpf_sk_storage_get (sock_ops)",
+                     "helper bpf_get_socket_cookie (sock_ops)"])
+
+    def test_too_old_kernel(self):
+        for release, ok in (("5.10.0-26-amd64", False), ("4.19.0", False), ("5.16.20", False),
+                            ("5.17.0", True), ("6.1.0-13-amd64", True), ("10.0", True)):
+            with self.subTest(release=release):
+                self.fake.write("procfs/sys/kernel/osrelease", release + "\n")
+                status, checks, _ = self.check_both_ways(self.fake.args())
+                row = checks["kernel version"]
+                self.assertEqual(row["result"], "PASS" if ok else "FAIL", row)
+                self.assertEqual(status, 0 if ok else 1)
+                self.assertIn(release, row["detail"])
+                if not ok:
+                    self.assertIn("5.17", row["fix"])
+
+    def test_unreadable_kernel_release(self):
+        self.fake.write("procfs/sys/kernel/osrelease", "garbage\n")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assertEqual(checks["kernel version"]["result"], "FAIL")
+
+    def test_no_bpf_syscall(self):
+        self.fake.remove("procfs/sys/kernel/unprivileged_bpf_disabled")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["bpf() syscall"])
+        self.assertIn("CONFIG_BPF_SYSCALL=y", checks["bpf() syscall"]["fix"])
+
+    def test_cgroup_v1_only(self):
+        self.fake.write("procfs/self/mountinfo", CGROUP_V1_ONLY_MOUNTINFO)
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["cgroup v2"])
+        self.assertIn("only cgroup v1", checks["cgroup v2"]["detail"])
+        self.assertIn("mount -t cgroup2", checks["cgroup v2"]["fix"])
+
+    def test_lockdown_confidentiality(self):
+        self.fake.write("sysfs/kernel/security/lockdown", "none integrity [confidentiality]\n")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["lockdown"])
+        self.assertIn("lockdown=integrity", checks["lockdown"]["fix"])
+
+    def test_lockdown_integrity_passes(self):
+        self.fake.write("sysfs/kernel/security/lockdown", "none [integrity] confidentiality\n")
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["lockdown"]["result"], "PASS")
+        self.assertEqual(checks["lockdown"]["detail"], "integrity")
+
+    def test_lockdown_without_securityfs(self):
+        """Without securityfs the level comes from the command line and the
+        kernel build; with neither it is unknown."""
+        self.fake.remove("sysfs/kernel/security")
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["lockdown"]["result"], "WARN")
+        self.assertIn("securityfs", checks["lockdown"]["fix"])
+
+        self.fake.write("procfs/cmdline", "root=/dev/vda1 lockdown=confidentiality quiet\n")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assertEqual(checks["lockdown"]["result"], "FAIL")
+
+        self.fake.write("procfs/cmdline", "root=/dev/vda1 quiet\n")
+        config = ("CONFIG_SECURITY_LOCKDOWN_LSM=y\n"
+                  "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y\n")
+        self.fake.write("procfs/config.gz", gzip.compress(config.encode()))
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assertEqual(checks["lockdown"]["result"], "FAIL")
+
+        config = ("CONFIG_SECURITY_LOCKDOWN_LSM=y\n"
+                  "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y\n")
+        self.fake.write("procfs/config.gz", gzip.compress(config.encode()))
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0)
+        self.assertEqual(checks["lockdown"]["result"], "PASS")
+
+    def test_not_root(self):
+        self.fake.set_caps("0000000000000000", uid=1000)
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["privileges"])
+        self.assertIn("CAP_NET_ADMIN", checks["privileges"]["detail"])
+
+    def test_capabilities_without_root(self):
+        # CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39) are enough when
+        # tracefs is already mounted; mounting it also takes CAP_SYS_ADMIN.
+        self.fake.set_caps(f"{(1 << 12) | (1 << 38) | (1 << 39):016x}", uid=1000)
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.fake.remove("sysfs/kernel/tracing")
+        self.fake.write("procfs/self/mountinfo", HEALTHY_MOUNTINFO.replace(
+            "40 23 0:12 / /sys/kernel/tracing rw,nosuid,nodev,noexec,relatime shared:17 - tracefs tracefs rw\n", ""))
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assertIn("CAP_SYS_ADMIN", checks["privileges"]["detail"])
+
+    def test_tracefs_and_syscall_tracepoints(self):
+        self.fake.remove("sysfs/kernel/tracing/events/syscalls")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["syscall tracepoints"])
+        self.assertIn("CONFIG_FTRACE_SYSCALLS=y", checks["syscall tracepoints"]["fix"])
+
+        # No tracefs in the kernel at all.
+        self.fake.remove("sysfs/kernel/tracing")
+        self.fake.write("procfs/self/mountinfo", CGROUP_V1_ONLY_MOUNTINFO.replace("tracefs", "x")
+                        + "50 23 0:40 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n")
+        self.fake.write("procfs/filesystems", FILESYSTEMS.replace("nodev\ttracefs\n", ""))
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assertEqual(checks["tracefs"]["result"], "FAIL")
+        self.assertIn("CONFIG_TRACING=y", checks["tracefs"]["fix"])
+
+    def test_tracefs_not_mounted_is_fine(self):
+        """The daemon mounts tracefs itself; whether the syscall tracepoints
+        exist then comes from the kernel configuration."""
+        self.fake.remove("sysfs/kernel/tracing")
+        self.fake.write("procfs/self/mountinfo", HEALTHY_MOUNTINFO.replace("tracefs", "x"))
+        self.fake.features["system_config"] = {"CONFIG_FTRACE_SYSCALLS": "y"}
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assertIn("not mounted", checks["tracefs"]["detail"])
+        self.fake.features["system_config"] = {"CONFIG_FTRACE_SYSCALLS": None}
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["syscall tracepoints"])
+
+    def test_bad_arguments(self):
+        missing = os.path.join(self.tmp, "missing")
+        not_json = self.fake.write("not-json.txt", "CONFIG_BPF=y\n")
+        for args in (["--bogus"], ["--sysfs"], ["--sysfs", missing], ["--procfs="],
+                     ["--features-json", missing], ["--features-json", not_json],
+                     ["--json=yes"], ["--daemon", missing],
+                     ["--daemon", "/bin/true", "--no-daemon"],
+                     ["--daemon", "/bin/true", "--sysfs", self.fake.sysfs], ["json"]):
+            with self.subTest(args=args):
+                r = run_script(args)
+                self.assertEqual(r.returncode, 2, r)
+                self.assertEqual(r.stdout, "")
+                self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+                self.assertTrue(r.stderr.startswith("kernel-check: "), r.stderr)
+        r = run_script(["--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--features-json", r.stdout)
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--script")
+    parser.add_argument("--daemon")
+    parser.add_argument("case", help="test method name without test_, or 'all'")
+    ARGS = parser.parse_args()
+    ARGS.script = ARGS.script or os.path.join(ARGS.source_dir, "scripts/kernel-check.sh")
+    loader = unittest.TestLoader()
+    if ARGS.case == "all":
+        suite = loader.loadTestsFromTestCase(KernelCheckCase)
+    else:
+        suite = loader.loadTestsFromName(f"test_{ARGS.case}", KernelCheckCase)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    if not result.wasSuccessful():
+        return 1
+    return SKIP if result.skipped and not result.testsRun - len(result.skipped) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
