@@ -55,7 +55,8 @@ struct {
 	__type(value, struct conn);
 } tls_conns SEC(".maps");
 
-/* Arguments of an SSL_read/SSL_write call in progress, by thread. */
+/* Arguments of an SSL_read/SSL_write call in progress, by thread. LRU: the
+ * entry of a thread that died inside the call ages out. */
 struct tls_call {
 	__u64 ssl;
 	__u64 buf;
@@ -63,14 +64,14 @@ struct tls_call {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, HS_MAX_TLS_CALLS);
 	__type(key, __u64);
 	__type(value, struct tls_call);
 } tls_reads SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, HS_MAX_TLS_CALLS);
 	__type(key, __u64);
 	__type(value, struct tls_call);
