@@ -10,10 +10,14 @@
 #                        last (default: build/http-statistics, when built)
 #   --no-daemon          do not run the daemon's check
 #   --sysfs, --procfs    read a saved /sys or /proc instead of this machine's
+#                        (on a saved /proc, the system's libssl.so.3 is looked
+#                        for under DIR/1/root, the host's root)
 #   --features-json FILE `bpftool feature probe kernel --json` output to use
 #                        instead of probing this kernel
 #
 # Exit status: 0 when nothing failed, 1 when something did, 2 on usage errors.
+# HTTPS (uprobes on OpenSSL 3) is optional: the engine counts plaintext HTTP
+# without it, so what only HTTPS needs is a warning at worst, never a failure.
 # With --sysfs/--procfs/--features-json the script describes another system,
 # so the daemon check (which can only test this one) does not run.
 set -uo pipefail
@@ -159,7 +163,8 @@ else
   tp_btf=("FAIL" "btf_trace_sched_process_exit is not in the kernel BTF" "use a kernel 5.5 or newer built with CONFIG_DEBUG_INFO_BTF=y")
 fi
 
-# ---- program types, map types and helpers (kernel/http_statistics.bpf.c)
+# ---- program types, map types and helpers of kernel/http_statistics.bpf.c
+# (FAIL when missing) and of kernel/http_statistics_tls.bpf.c (HTTPS: WARN)
 probe_note=""
 if [[ -z $features_json ]] && ((!fake)); then
   if ! command -v bpftool >/dev/null; then
@@ -186,15 +191,26 @@ f = json.load(open(sys.argv[1]))
 tp_btf = sys.argv[2:5]
 progs, maps, helpers = (f.get(k) or {} for k in ("program_types", "map_types", "helpers"))
 
-def row(name, ok, fix):
-    print("\t".join([name, "PASS" if ok else "FAIL", "available" if ok else "not available",
-                     "" if ok else fix]))
+# What only HTTPS needs is a warning: plaintext HTTP is counted without it.
+HTTPS_MISSING = "not available: HTTPS will not be counted"
+HTTPS_FIX = "; HTTP without TLS is counted regardless"
 
-# Program types by bpftool's name.
-for t, config in (("sock_ops", "CONFIG_CGROUP_BPF=y"), ("cgroup_skb", "CONFIG_CGROUP_BPF=y"),
-                  ("tracepoint", "CONFIG_BPF_EVENTS=y")):
+def row(name, ok, fix, https=False):
+    if ok:
+        print("\t".join([name, "PASS", "available (HTTPS)" if https else "available", ""]))
+    elif https:
+        print("\t".join([name, "WARN", HTTPS_MISSING, fix + HTTPS_FIX]))
+    else:
+        print("\t".join([name, "FAIL", "not available", fix]))
+
+# Program types by bpftool's name. The TLS side's uprobes and uretprobes are
+# kprobe programs (BPF_PROG_TYPE_KPROBE).
+for t, config, https in (("sock_ops", "CONFIG_CGROUP_BPF=y", False),
+                         ("cgroup_skb", "CONFIG_CGROUP_BPF=y", False),
+                         ("tracepoint", "CONFIG_BPF_EVENTS=y", False),
+                         ("kprobe", "CONFIG_BPF_EVENTS=y and CONFIG_UPROBE_EVENTS=y", True)):
     row(f"program type {t}", progs.get(f"have_{t}_prog_type") is True,
-        f"use a kernel built with {config}")
+        f"use a kernel built with {config}", https)
 # tp_btf is a raw tracepoint with BTF (BPF_PROG_TYPE_TRACING), which bpftool
 # cannot probe because loading one needs an attach target: it needs raw
 # tracepoints and the target's type in the kernel BTF.
@@ -205,24 +221,35 @@ else:
     print("\t".join(["program type tp_btf"] + tp_btf))
 
 # HASH, LRU_HASH, PERCPU_HASH, PERCPU_ARRAY, RINGBUF, SK_STORAGE maps, and
-# ARRAY for the program's global variables (.bss).
-for m in ("hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf", "sk_storage"):
+# ARRAY for the programs' global variables (.bss, .rodata). The TLS object
+# shares most of its maps with the socket side: a map type only it used
+# would be a warning.
+plaintext_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf",
+                  "sk_storage"]
+tls_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf"]
+for m in plaintext_maps + [m for m in tls_maps if m not in plaintext_maps]:
     row(f"map type {m}", maps.get(f"have_{m}_map_type") is True,
-        "use a kernel 5.17 or newer built with CONFIG_BPF_SYSCALL=y")
+        "use a kernel 5.17 or newer built with CONFIG_BPF_SYSCALL=y", m not in plaintext_maps)
 
 # Helpers each program type calls (map lookups/updates are everywhere).
+# BPF_CORE_READ reads through bpf_probe_read_kernel.
 uses = {
     "cgroup_skb": ["bpf_skb_load_bytes", "bpf_loop", "bpf_sk_fullsock", "bpf_sk_storage_get",
                    "bpf_get_socket_cookie", "bpf_ktime_get_ns"],
     "sock_ops": ["bpf_sk_storage_get", "bpf_get_socket_cookie"],
     "tracepoint": ["bpf_get_current_task", "bpf_probe_read_kernel", "bpf_get_current_pid_tgid",
                    "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"],
+    # SSL_read/SSL_write's buffers are user memory; the parser loops with
+    # bpf_loop; a new server is announced through the ring buffer.
+    "kprobe": ["bpf_probe_read_user", "bpf_loop", "bpf_get_current_pid_tgid",
+               "bpf_get_current_task", "bpf_probe_read_kernel", "bpf_ktime_get_ns",
+               "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"],
 }
 for t, names in uses.items():
     available = set(helpers.get(f"{t}_available_helpers") or [])
     for h in names:
         row(f"helper {h} ({t})", h in available,
-            f"use a kernel 5.17 or newer that offers {h} to {t} programs")
+            f"use a kernel 5.17 or newer that offers {h} to {t} programs", t == "kprobe")
 EOF
   )
 else
@@ -331,11 +358,78 @@ else
   record "privileges" WARN "cannot read CapEff from $procfs/self/status" "run as root"
 fi
 
+# ---- HTTPS: uprobes. libbpf creates them through the uprobe PMU
+# (perf_event_open), or without one through tracefs's uprobe_events. Both
+# exist exactly when the kernel is built with CONFIG_UPROBE_EVENTS=y (which
+# needs CONFIG_UPROBES=y).
+https_fix="; HTTP without TLS is counted regardless"
+uprobes_fix="use a kernel built with CONFIG_UPROBES=y and CONFIG_UPROBE_EVENTS=y$https_fix"
+pmus="$sysfs/bus/event_source/devices"
+if [[ -r $pmus/uprobe/type ]]; then
+  record "uprobes" PASS "uprobe PMU in $pmus (HTTPS)"
+elif [[ -n $tracing && -e $tracing/uprobe_events ]]; then
+  record "uprobes" PASS "uprobe_events in $tracing (HTTPS)"
+elif [[ -n $(ls -A "$pmus" 2>/dev/null) ]]; then
+  record "uprobes" WARN "HTTPS will not be counted: no uprobe PMU in $pmus" "$uprobes_fix"
+else
+  case $(kconfig CONFIG_UPROBES)/$(kconfig CONFIG_UPROBE_EVENTS) in
+    y/y) record "uprobes" PASS "CONFIG_UPROBES=y, CONFIG_UPROBE_EVENTS=y (HTTPS)" ;;
+    [nm]/* | */[nm]) record "uprobes" WARN \
+      "HTTPS will not be counted: CONFIG_UPROBES or CONFIG_UPROBE_EVENTS is not set" "$uprobes_fix" ;;
+    *) record "uprobes" WARN "unknown: $pmus is not readable and the kernel config is not available" \
+      "check that sysfs is mounted at $sysfs, or rely on the daemon check" ;;
+  esac
+fi
+
+# ---- HTTPS: the OpenSSL 3 libraries the uprobes attach to, found where the
+# daemon looks (userspace/libssl_files.cpp): the system's own, and those that
+# processes map, also inside containers. On a saved system its root is seen
+# through $procfs/1/root.
+system_libssl=(
+  /usr/lib/x86_64-linux-gnu/libssl.so.3
+  /usr/lib/aarch64-linux-gnu/libssl.so.3
+  /usr/lib64/libssl.so.3
+  /usr/lib/libssl.so.3
+  /lib/libssl.so.3
+  /usr/local/lib64/libssl.so.3
+  /usr/local/lib/libssl.so.3
+)
+root_dir=""
+((fake)) && root_dir="$procfs/1/root"
+libssl=()
+for p in "${system_libssl[@]}"; do
+  [[ -f $root_dir$p ]] && libssl+=("$p")
+done
+# A mapping's path runs from its first '/' to the end of the line; a deleted
+# file ends in " (deleted)" and is left out, as the daemon cannot open it.
+# Processes of other users are not readable without root: they are skipped.
+while IFS= read -r p; do
+  [[ -n $p && " ${libssl[*]} " != *" $p "* ]] && libssl+=("$p")
+done < <(sed -n 's|^[^/]*\(/.*/libssl\.so\.3\)$|\1|p' "$procfs"/[0-9]*/maps 2>/dev/null | sort -u)
+if ((${#libssl[@]})); then
+  found=$(printf '%s, ' "${libssl[@]:0:3}")
+  found=${found%, }
+  ((${#libssl[@]} > 3)) && found+=" and $((${#libssl[@]} - 3)) more"
+  record "libssl.so.3" PASS "$found (HTTPS)"
+else
+  record "libssl.so.3" WARN "HTTPS will not be counted: no libssl.so.3 (OpenSSL 3) on this system" \
+    "install OpenSSL 3 (apt-get install libssl3) if servers here use it$https_fix"
+fi
+
 # ---- the daemon's own check: load and attach everything, then detach
 if ((run_daemon)); then
   if [[ -x $daemon ]]; then
     if out=$(timeout 120 "$daemon" check 2>&1); then
       record "daemon check" PASS "$(tail -n 1 <<<"$out")"
+      # Its TLS side loads after the rest and may go without failing the
+      # check: one line says what became of it.
+      tls_line=$(grep -m 1 -e '^attached hs_ssl_' -e '^attached nothing for HTTPS' <<<"$out")
+      case $tls_line in
+        "attached hs_ssl_"*) record "daemon check (HTTPS)" PASS "${tls_line#attached }" ;;
+        "attached nothing for HTTPS"*)
+          record "daemon check (HTTPS)" WARN "${tls_line#attached }" \
+            "fix the HTTPS warnings above, or see the message$https_fix" ;;
+      esac
     else
       record "daemon check" FAIL "$(tail -n 1 <<<"$out")" "fix the failures above, or see the message"
     fi

@@ -4,14 +4,17 @@
 
 A fake system is a directory tree standing in for /sys and /proc plus a
 `bpftool feature probe kernel --json` document, built from what
-kernel/http_statistics.bpf.c actually uses; each case then takes one thing
-away. Cases that need root exit 77 (skipped) without it, except under CI,
-where a skip would hide that they never ran.
+kernel/http_statistics.bpf.c and kernel/http_statistics_tls.bpf.c (HTTPS)
+actually use; each case then takes one thing away. What only HTTPS needs is
+a warning, never a failure: plaintext HTTP is counted without it. Cases that
+need root exit 77 (skipped) without it, except under CI, where a skip would
+hide that they never ran.
 
     kernel_check_test.py --source-dir DIR [--daemon PATH] CASE
 """
 
 import argparse
+import collections
 import gzip
 import json
 import os
@@ -47,6 +50,30 @@ REQUIRED_ON_A_REAL_KERNEL = [
     "kernel version", "kernel BTF", "bpf() syscall", "cgroup v2", "tracefs",
     "syscall tracepoints", "privileges", "daemon check",
 ]
+# HTTPS rows besides program types and helpers; they pass on the machines the
+# tests run on (Debian 12 kernels have uprobes; nginx and curl bring libssl3).
+HTTPS_ROWS = ["uprobes", "libssl.so.3"]
+
+# The kernel objects, and what a system lacking one of their needs gets: the
+# TLS object is optional (HTTPS).
+PLAINTEXT_OBJECT = "http_statistics.bpf.c"
+TLS_OBJECT = "http_statistics_tls.bpf.c"
+MISSING_COSTS = {PLAINTEXT_OBJECT: "FAIL", TLS_OBJECT: "WARN"}
+
+# Where the system's own libssl.so.3 lies in the healthy fake (under
+# procfs/1/root, the saved system's root), and what its processes map: one
+# library inside a container, one deleted since.
+SYSTEM_LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+CONTAINER_LIBSSL = "/opt/openssl/lib64/libssl.so.3"
+NGINX_MAPS = f"""\
+55d0c0a00000-55d0c0a2c000 r--p 00000000 fd:01 1311 /usr/sbin/nginx
+7f3a1c000000-7f3a1c090000 r--p 00000000 00:2f 5242 {CONTAINER_LIBSSL}
+7f3a1c090000-7f3a1c1a0000 r-xp 00090000 00:2f 5242 {CONTAINER_LIBSSL}
+7ffd5e3f0000-7ffd5e412000 rw-p 00000000 00:00 0 [stack]
+"""
+OLD_WORKER_MAPS = """\
+7f3a1c000000-7f3a1c090000 r--p 00000000 fd:01 7777 /usr/lib/libssl.so.3 (deleted)
+"""
 
 
 def kernel_source(kernel_dir, name, seen=None):
@@ -62,12 +89,21 @@ def kernel_source(kernel_dir, name, seen=None):
     return text
 
 
+Needs = collections.namedtuple("Needs", "programs maps helpers")
+
+
 def engine_needs(source_dir):
-    """Program types, map types and helpers that the kernel side uses, read
-    from its source, so the test notices when the script falls behind it."""
-    text = kernel_source(os.path.join(source_dir, "kernel"), "http_statistics.bpf.c")
+    """{object: Needs} for each kernel object, read from its source, so the
+    test notices when the script falls behind it."""
+    return {name: object_needs(source_dir, name) for name in MISSING_COSTS}
+
+
+def object_needs(source_dir, name):
+    """Program types (bpftool's names), map types and helpers of one object."""
+    text = kernel_source(os.path.join(source_dir, "kernel"), name)
     section_types = {"sockops": "sock_ops", "cgroup_skb": "cgroup_skb",
-                     "tracepoint": "tracepoint", "tp_btf": "tp_btf"}
+                     "tracepoint": "tracepoint", "tp_btf": "tp_btf",
+                     "uprobe": "kprobe", "uretprobe": "kprobe"}
     programs = set()
     for sec in re.findall(r'SEC\("([^"]+)"\)', text):
         kind = sec.split("/")[0]
@@ -83,9 +119,20 @@ def engine_needs(source_dir):
     with open("/usr/include/bpf/bpf_helper_defs.h") as f:
         known_helpers = set(re.findall(r"\(\*(bpf_\w+)\)", f.read()))
     called = set(re.findall(r"\b(bpf_\w+)\s*\(", text)) & known_helpers
+    # libbpf's CO-RE read macros call a helper of their own.
+    for macro, helper in (("BPF_CORE_READ", "bpf_probe_read_kernel"),
+                          ("BPF_CORE_READ_USER", "bpf_probe_read_user")):
+        if re.search(rf"\b{macro}\s*\(", text):
+            called.add(helper)
     # Map access helpers exist for every program type.
     helpers = {h for h in called if not h.startswith("bpf_map_")}
-    return programs, maps, helpers
+    return Needs(programs, maps, helpers)
+
+
+def union(needs):
+    """Needs of all objects together."""
+    return Needs(*(set().union(*(getattr(n, f) for n in needs.values()))
+                   for f in Needs._fields))
 
 
 class FakeSystem:
@@ -96,18 +143,19 @@ class FakeSystem:
         self.sysfs = os.path.join(root, "sysfs")
         self.procfs = os.path.join(root, "procfs")
         self.features_path = os.path.join(root, "features.json")
-        programs, maps, helpers = needs
+        programs, maps, helpers = union(needs)
         # bpftool names; tp_btf programs are BPF_PROG_TYPE_TRACING, which
-        # bpftool reports as unavailable because it cannot probe it.
-        prog_types = {"have_sock_ops_prog_type": True, "have_cgroup_skb_prog_type": True,
-                      "have_tracepoint_prog_type": True, "have_raw_tracepoint_prog_type": True,
-                      "have_tracing_prog_type": False, "have_kprobe_prog_type": False}
+        # bpftool reports as unavailable because it cannot probe it: they
+        # need raw tracepoints.
+        probed = (programs - {"tp_btf"}) | {"raw_tracepoint"}
+        prog_types = {f"have_{t}_prog_type": True for t in probed}
+        prog_types.update({"have_tracing_prog_type": False, "have_xdp_prog_type": False})
         self.features = {
             "syscall_config": {"have_bpf_syscall": True},
             "program_types": prog_types,
             "map_types": {f"have_{m}_map_type": True for m in maps | {"stack_trace"}},
             "helpers": {f"{t}_available_helpers": sorted(helpers) + ["bpf_trace_printk"]
-                        for t in ("cgroup_skb", "sock_ops", "tracepoint", "raw_tracepoint")},
+                        for t in probed},
         }
         self.features["helpers"]["tracing_available_helpers"] = []
         self.write("sysfs/kernel/btf/vmlinux",
@@ -122,6 +170,12 @@ class FakeSystem:
         self.set_caps(ALL_CAPS, uid=0)
         self.write("procfs/filesystems", FILESYSTEMS)
         self.write("procfs/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet\n")
+        # HTTPS: the uprobe PMU among others, and OpenSSL 3.
+        for pmu, pmu_type in (("software", 1), ("tracepoint", 2), ("uprobe", 8)):
+            self.write(f"sysfs/bus/event_source/devices/{pmu}/type", f"{pmu_type}\n")
+        self.write(f"procfs/1/root{SYSTEM_LIBSSL}", b"\x7fELF")
+        self.write("procfs/812/maps", NGINX_MAPS)
+        self.write("procfs/813/maps", OLD_WORKER_MAPS)
 
     def write(self, rel, content):
         path = os.path.join(self.root, rel)
@@ -149,11 +203,18 @@ class FakeSystem:
                 "--features-json", self.features_path]
 
 
-def run_script(args, user=None):
+def run_script(args, user=None, unshare=None):
+    """Runs the script, as `user` when given. `unshare`: (unshare options,
+    shell commands) to run it in new namespaces after those commands (which
+    change what this machine looks like to it, and to it alone)."""
     argv = [ARGS.script] + args
     if user is not None:
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
                 "--inh-caps=-all"] + argv
+    if unshare is not None:
+        options, setup = unshare
+        argv = (["unshare", "--mount", "--propagation=private", "--fork"] + options
+                + ["--", "sh", "-ec", f'{setup}\nexec "$@"', "sh"] + argv)
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd="/")
 
 
@@ -189,11 +250,11 @@ class KernelCheckCase(unittest.TestCase):
                 self.fail("needs root, and under CI tests that need root must run")
             self.skipTest("needs root")
 
-    def check_both_ways(self, args, user=None):
+    def check_both_ways(self, args, user=None, unshare=None):
         """Runs the script as a table and as JSON, checks they agree, and
         returns (exit status, {check: row from the JSON}, text output)."""
-        table = run_script(args, user)
-        as_json = run_script(args + ["--json"], user)
+        table = run_script(args, user, unshare)
+        as_json = run_script(args + ["--json"], user, unshare)
         self.assertIn(table.returncode, (0, 1), table.stderr)
         self.assertEqual(table.returncode, as_json.returncode, as_json.stderr)
         report = json.loads(as_json.stdout)
@@ -220,6 +281,21 @@ class KernelCheckCase(unittest.TestCase):
     def assert_only_these_fail(self, checks, failing):
         self.assertEqual({n for n, c in checks.items() if c["result"] == "FAIL"}, set(failing))
 
+    def assert_only_these_warn(self, checks, warning):
+        self.assertEqual({n for n, c in checks.items() if c["result"] == "WARN"}, set(warning))
+
+    def https_rows(self, checks):
+        """Names of the rows about what only HTTPS needs: uprobes, OpenSSL,
+        and the TLS object's own program types, map types and helpers."""
+        plaintext, tls = self.needs[PLAINTEXT_OBJECT], self.needs[TLS_OBJECT]
+        tls_programs = tls.programs - plaintext.programs
+        names = set(HTTPS_ROWS)
+        names |= {f"program type {t}" for t in tls_programs}
+        names |= {f"map type {m}" for m in tls.maps - plaintext.maps}
+        names |= {n for n in checks if n.startswith("helper ")
+                  and n.split()[-1].strip("()") in tls_programs}
+        return names
+
     # ---- this machine
 
     def test_real_kernel_as_root(self):
@@ -228,7 +304,7 @@ class KernelCheckCase(unittest.TestCase):
             self.fail("the daemon is not built: its check row cannot be tested")
         status, checks, _ = self.check_both_ways(["--daemon", ARGS.daemon])
         self.assertEqual(status, 0, checks)
-        programs, maps, helpers = self.needs
+        programs, maps, helpers = union(self.needs)
         required = (REQUIRED_ON_A_REAL_KERNEL + [f"program type {p}" for p in programs]
                     + [f"map type {m}" for m in maps])
         for name in required:
@@ -236,6 +312,17 @@ class KernelCheckCase(unittest.TestCase):
             self.assertEqual(checks[name]["result"], "PASS", checks[name])
         self.assertTrue(all(c["result"] != "FAIL" for c in checks.values()))
         self.assertRegex(checks["daemon check"]["detail"], r"^ok: loaded and attached")
+        # HTTPS works here: uprobes, the TLS programs' type and helpers,
+        # OpenSSL 3, and the daemon attaching its uprobes to it.
+        https = self.https_rows(checks) | {"daemon check (HTTPS)"}
+        self.assertIn("program type kprobe", https)
+        self.assertIn("helper bpf_probe_read_user (kprobe)", https)
+        for name in https:
+            self.assertIn(name, checks)
+            self.assertEqual(checks[name]["result"], "PASS", checks[name])
+        self.assertIn("libssl.so.3", checks["libssl.so.3"]["detail"])
+        self.assertRegex(checks["daemon check (HTTPS)"]["detail"],
+                         r"^hs_ssl_\* -> uprobes on SSL_read.* /\S*libssl\.so\.3")
 
     def test_real_kernel_not_root(self):
         self.require_root()  # to become another user
@@ -257,11 +344,49 @@ class KernelCheckCase(unittest.TestCase):
         self.assertEqual(checks["BPF features"]["result"], "WARN")
         self.assertFalse(any(n.startswith(("map type", "helper")) for n in checks))
         # What needs no privilege is still checked.
-        for name in ("kernel version", "kernel BTF", "cgroup v2"):
+        for name in ("kernel version", "kernel BTF", "cgroup v2", "uprobes", "libssl.so.3"):
             self.assertEqual(checks[name]["result"], "PASS", checks[name])
         if ARGS.daemon:
             self.assertEqual(checks["daemon check"]["result"], "FAIL")
             self.assertIn("not running as root", checks["daemon check"]["detail"])
+            self.assertNotIn("daemon check (HTTPS)", checks)
+
+    def test_real_kernel_without_uprobes(self):
+        """This machine with the uprobe PMU hidden (and tracefs, whose
+        uprobe_events libbpf would fall back to): the daemon attaches
+        everything but its uprobes, which is a warning, not a failure."""
+        self.require_root()
+        if not ARGS.daemon:
+            self.fail("the daemon is not built: its check row cannot be tested")
+        # A mount namespace of its own: nothing changes outside it. The
+        # daemon mounts tracefs there to attach its tracepoints and unmounts
+        # it again before it attaches the uprobes.
+        hide = ("mount -t tmpfs none /sys/bus/event_source/devices/uprobe\n"
+                "mount -t tmpfs none /sys/kernel/tracing\n"
+                "if [ -d /sys/kernel/debug ]; then mount -t tmpfs none /sys/kernel/debug; fi")
+        status, checks, _ = self.check_both_ways(["--daemon", ARGS.daemon], unshare=([], hide))
+        self.assertEqual(status, 0, checks)
+        self.assert_only_these_warn(checks, ["uprobes", "daemon check (HTTPS)"])
+        self.assertRegex(checks["uprobes"]["detail"], r"^HTTPS will not be counted: no uprobe PMU")
+        self.assertRegex(checks["daemon check"]["detail"], r"^ok: loaded and attached")
+        self.assertRegex(checks["daemon check (HTTPS)"]["detail"],
+                         r"^nothing for HTTPS: attaching uprobe .*libssl\.so\.3:SSL_read")
+
+    def test_real_kernel_without_libssl(self):
+        """This machine with no libssl.so.3 in sight: the system's files
+        covered, and a /proc of a new PID namespace, where no process maps
+        one. The daemon links OpenSSL itself, so it does not run here."""
+        self.require_root()
+        with open(os.path.join(ARGS.source_dir, "userspace/libssl_files.cpp")) as f:
+            paths = re.findall(r'"(/[^"]+/libssl\.so\.3)"', f.read())
+        self.assertIn(SYSTEM_LIBSSL, paths)
+        hide = "\n".join(f"if [ -e {p} ]; then mount --bind /dev/null {p}; fi" for p in paths)
+        status, checks, _ = self.check_both_ways(
+            ["--no-daemon"], unshare=(["--pid", "--mount-proc"], hide))
+        self.assertEqual(status, 0, checks)
+        self.assert_only_these_warn(checks, ["libssl.so.3"])
+        self.assertRegex(checks["libssl.so.3"]["detail"],
+                         r"^HTTPS will not be counted: no libssl\.so\.3")
 
     # ---- saved systems
 
@@ -271,18 +396,171 @@ class KernelCheckCase(unittest.TestCase):
         self.assertTrue(all(c["result"] == "PASS" for c in checks.values()), checks)
         # The daemon check can only test this machine.
         self.assertNotIn("daemon check", checks)
+        self.assertNotIn("daemon check (HTTPS)", checks)
+        self.assertIn("uprobe PMU", checks["uprobes"]["detail"])
+        # The system's library and the one a container maps; not the deleted one.
+        libssl = checks["libssl.so.3"]["detail"]
+        self.assertIn(SYSTEM_LIBSSL, libssl)
+        self.assertIn(CONTAINER_LIBSSL, libssl)
+        self.assertNotIn("/usr/lib/libssl.so.3", libssl)
 
     def test_checks_match_what_the_engine_uses(self):
-        programs, maps, helpers = self.needs
+        """Both objects' program types, map types and helpers have rows, and
+        nothing else; on a system without any of them, what the plaintext
+        object needs fails and what only the TLS object needs warns."""
+        programs, maps, _ = union(self.needs)
         _, checks, _ = self.check_both_ways(self.fake.args())
         checked_programs = {n.split()[-1] for n in checks if n.startswith("program type ")}
         checked_maps = {n.split()[-1] for n in checks if n.startswith("map type ")}
-        checked_helpers = {n.split()[1] for n in checks if n.startswith("helper ")}
         self.assertEqual(checked_programs, programs)
         self.assertEqual(checked_maps, maps)
-        # tp_btf's helpers cannot be probed by bpftool (the daemon check loads
-        # it); every other helper the engine calls is checked, and nothing else.
-        self.assertEqual(checked_helpers, helpers)
+        # Helpers by the program types of each object. tp_btf's helpers
+        # cannot be probed by bpftool (the daemon check loads it); every other
+        # helper an object calls is checked for its program types, and
+        # nothing else.
+        helper_rows = [re.fullmatch(r"helper (\w+) \((\w+)\)", n) for n in checks
+                       if n.startswith("helper ")]
+        self.assertTrue(all(helper_rows), [n for n in checks if n.startswith("helper ")])
+        for name, needs in self.needs.items():
+            with self.subTest(object=name):
+                checked = {m.group(1) for m in helper_rows if m.group(2) in needs.programs}
+                self.assertEqual(checked, needs.helpers)
+        self.assertEqual({m.group(2) for m in helper_rows}, programs - {"tp_btf"})
+
+        def cost(kind, value):
+            users = [o for o, n in self.needs.items() if value in getattr(n, kind)]
+            return "FAIL" if any(MISSING_COSTS[o] == "FAIL" for o in users) else "WARN"
+
+        self.fake.features["program_types"] = {}
+        self.fake.features["map_types"] = {}
+        self.fake.features["helpers"] = {}
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        for n, c in checks.items():
+            with self.subTest(check=n):
+                if n.startswith("program type "):
+                    self.assertEqual(c["result"], cost("programs", n.split()[-1]))
+                elif n.startswith("map type "):
+                    self.assertEqual(c["result"], cost("maps", n.split()[-1]))
+                elif n.startswith("helper "):
+                    t = n.split()[-1].strip("()")
+                    self.assertEqual(c["result"], cost("programs", t))
+                else:
+                    self.assertEqual(c["result"], "PASS")
+        self.assertEqual(checks["program type kprobe"]["result"], "WARN")
+
+    # ---- HTTPS: never a failure
+
+    def test_no_kprobe_programs_or_helpers(self):
+        self.fake.features["program_types"]["have_kprobe_prog_type"] = False
+        helpers = self.fake.features["helpers"]
+        helpers["kprobe_available_helpers"].remove("bpf_probe_read_user")
+        status, checks, text = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assert_only_these_warn(
+            checks, ["program type kprobe", "helper bpf_probe_read_user (kprobe)"])
+        row = checks["program type kprobe"]
+        self.assertEqual(row["detail"], "not available: HTTPS will not be counted")
+        self.assertIn("CONFIG_UPROBE_EVENTS=y", row["fix"])
+        self.assertIn("HTTP without TLS is counted regardless", row["fix"])
+        self.assertTrue(text.endswith("kernel-check: ok\n"), text)
+
+        # An older bpftool that lists no kprobe helpers at all.
+        del helpers["kprobe_available_helpers"]
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assertEqual(self.https_rows(checks) - set(HTTPS_ROWS),
+                         {n for n, c in checks.items() if c["result"] == "WARN"})
+
+    def test_no_uprobes(self):
+        """Without the uprobe PMU or CONFIG_UPROBES, HTTPS warns and the
+        system still passes."""
+        self.fake.remove("sysfs/bus/event_source/devices/uprobe")
+        status, checks, text = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assert_only_these_warn(checks, ["uprobes"])
+        row = checks["uprobes"]
+        self.assertRegex(row["detail"], r"^HTTPS will not be counted: no uprobe PMU in ")
+        self.assertIn("CONFIG_UPROBES=y", row["fix"])
+        self.assertIn("fix: use a kernel built with CONFIG_UPROBES=y", text)
+
+        # Other failures still fail.
+        self.fake.remove("procfs/sys/kernel/unprivileged_bpf_disabled")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 1)
+        self.assert_only_these_fail(checks, ["bpf() syscall"])
+        self.fake.write("procfs/sys/kernel/unprivileged_bpf_disabled", "2\n")
+
+        # No PMU list saved: the kernel configuration decides.
+        self.fake.remove("sysfs/bus")
+        config = "CONFIG_BPF_EVENTS=y\n# CONFIG_UPROBES is not set\n"
+        self.fake.write("procfs/config.gz", gzip.compress(config.encode()))
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assert_only_these_warn(checks, ["uprobes"])
+        self.assertIn("CONFIG_UPROBES", checks["uprobes"]["detail"])
+
+        config = "CONFIG_UPROBES=y\nCONFIG_UPROBE_EVENTS=y\n"
+        self.fake.write("procfs/config.gz", gzip.compress(config.encode()))
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["uprobes"]["result"], "PASS")
+
+        # bpftool's copy of the configuration, when /proc/config.gz is absent.
+        self.fake.remove("procfs/config.gz")
+        self.fake.features["system_config"] = {"CONFIG_UPROBES": "y", "CONFIG_UPROBE_EVENTS": None}
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["uprobes"]["result"], "WARN")
+        self.fake.features["system_config"] = {"CONFIG_UPROBES": "y", "CONFIG_UPROBE_EVENTS": "y"}
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["uprobes"]["result"], "PASS")
+
+        # Nothing to tell by.
+        del self.fake.features["system_config"]
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assertRegex(checks["uprobes"]["detail"], r"^unknown")
+
+        # Without the PMU, libbpf creates uprobes through tracefs.
+        self.fake.write("sysfs/kernel/tracing/uprobe_events", "")
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["uprobes"]["result"], "PASS")
+        self.assertIn("uprobe_events", checks["uprobes"]["detail"])
+
+    def test_no_libssl(self):
+        self.fake.remove("procfs/1/root")
+        self.fake.remove("procfs/812/maps")
+        status, checks, text = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0, checks)
+        self.assert_only_these_warn(checks, ["libssl.so.3"])
+        row = checks["libssl.so.3"]
+        self.assertRegex(row["detail"], r"^HTTPS will not be counted: no libssl\.so\.3")
+        self.assertIn("libssl3", row["fix"])
+        self.assertTrue(text.endswith("kernel-check: ok\n"), text)
+
+        # One process mapping it is enough.
+        self.fake.write("procfs/812/maps", NGINX_MAPS)
+        _, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(checks["libssl.so.3"]["result"], "PASS")
+        self.assertIn(CONTAINER_LIBSSL, checks["libssl.so.3"]["detail"])
+
+    def test_libssl_where_the_daemon_looks(self):
+        """Each system path the daemon tries (userspace/libssl_files.cpp) is
+        one the script finds the library at."""
+        with open(os.path.join(ARGS.source_dir, "userspace/libssl_files.cpp")) as f:
+            source = f.read()
+        block = re.search(r"kSystemPaths\[\] = \{(.*?)\};", source, re.S)
+        self.assertTrue(block, "kSystemPaths not found in libssl_files.cpp")
+        paths = re.findall(r'"(/[^"]+)"', block.group(1))
+        self.assertIn(SYSTEM_LIBSSL, paths)
+        self.fake.remove("procfs/1/root")
+        self.fake.remove("procfs/812/maps")
+        for path in paths:
+            with self.subTest(path=path):
+                self.fake.write(f"procfs/1/root{path}", b"\x7fELF")
+                _, checks, _ = self.check_both_ways(self.fake.args())
+                self.assertEqual(checks["libssl.so.3"]["result"], "PASS")
+                self.assertEqual(checks["libssl.so.3"]["detail"], f"{path} (HTTPS)")
+                self.fake.remove("procfs/1/root")
 
     def test_no_btf(self):
         self.fake.remove("sysfs/kernel/btf")
