@@ -7,10 +7,12 @@ packages=(
   # build
   g++ make cmake pkg-config clang llvm libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  prometheus-cpp-dev libcpp-httplib-dev rapidjson-dev
+  prometheus-cpp-dev libcpp-httplib-dev rapidjson-dev libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests and benchmark: real servers, real load, real Prometheus
-  nginx-light wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2
+  nginx-light wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2 openssl libssl3
+  # deployment tests: YAML manifests, systemd-analyze and a private systemd manager
+  python3-yaml systemd
 )
 
 missing=()

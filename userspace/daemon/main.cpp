@@ -44,6 +44,12 @@ int serve(const hs::DaemonOptions& o) {
   for (const auto& line : engine.describe()) log_line("attached " + line);
   log_line("attached in " + std::to_string(engine.attach_duration().count()) + " ms");
 
+  // Everything privileged is done: loading and attaching. What is left
+  // (binding a port above 1023, creating our socket, reading maps, pausing,
+  // detaching by closing fds) needs no capability. Capabilities belong to
+  // threads, so this comes before any thread is started: they all inherit none.
+  hs::drop_all_capabilities();
+
   hs::AggregatorOptions agg_opts;
   agg_opts.exit_grace = o.exit_grace;
   hs::Aggregator aggregator(engine, agg_opts);
@@ -72,10 +78,7 @@ int serve(const hs::DaemonOptions& o) {
     log_line("Scope plugin listening on " + plugin->socket_path());
   }
 
-  // Everything privileged is done: loading, attaching, binding, creating the
-  // socket. What is left (reading maps, pausing, detaching by closing fds,
-  // removing our own socket) needs no capability.
-  hs::drop_all_capabilities();
+  // Logged last: it is also the line that says the daemon is up.
   log_line("dropped all capabilities (CapEff " + hs::effective_capabilities() + ")");
 
   int sig = 0;

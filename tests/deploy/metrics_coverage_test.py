@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""ctest deploy_metrics_coverage: the Grafana dashboard and the alert rules ask
+only for what the daemon exports, and every dashboard query returns data.
+
+The real daemon counts real traffic (200, 404 and 501 answers of a python
+http.server); its /metrics must hold every metric each query and rule names
+(histograms through their _bucket/_sum/_count series) and every label they
+group or match by. Then a real Prometheus, configured from
+deploy/prometheus/prometheus.yml with deploy/prometheus/alerts.yml, scrapes
+it: each dashboard query must return a non-empty result and each rule must
+evaluate without error. Needs root (the daemon loads BPF programs).
+"""
+
+import argparse
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
+import yaml  # noqa: E402
+
+import dashboard_queries  # noqa: E402
+import exposition  # noqa: E402
+import promql_names  # noqa: E402
+from processes import Daemon, PythonHttpServer, http_request, require_root, wait_until  # noqa: E402
+from prometheus_server import PrometheusServer, config_for_test  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DASHBOARD = os.path.join(REPO, "deploy", "grafana", "http-statistics.json")
+ALERTS = os.path.join(REPO, "deploy", "prometheus", "alerts.yml")
+PROMETHEUS_CONFIG = os.path.join(REPO, "deploy", "prometheus", "prometheus.yml")
+# Made by Prometheus, not by the daemon: the scrape health series and the
+# target labels it adds to every series.
+SCRAPE_METRICS = {"up"}
+TARGET_LABELS = {"job", "instance"}
+# What the traffic below must produce, per status code.
+TRAFFIC = [
+    ("GET", "/", 200),
+    ("GET", "/", 200),
+    ("GET", "/", 200),
+    ("GET", "/missing", 404),
+    ("GET", "/missing", 404),
+    ("POST", "/", 501),
+]
+
+ARGS = None
+
+
+def alert_queries():
+    with open(ALERTS, encoding="utf-8") as f:
+        rules = yaml.safe_load(f)
+    return [
+        dashboard_queries.Query(f"rule {r.get('alert') or r.get('record')}", r["expr"])
+        for group in rules["groups"]
+        for r in group["rules"]
+    ]
+
+
+class MetricsCoverage(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon(ARGS.daemon).__enter__()
+        cls.server = PythonHttpServer().__enter__()
+        for method, path, expected in TRAFFIC:
+            got = http_request(cls.server.port, method, path)
+            assert got == expected, f"{method} {path}: {got}, expected {expected}"
+        pid = str(cls.server.pid)
+
+        def counted():
+            samples = exposition.parse(cls.daemon.scrape())
+            per_code = {
+                code: exposition.value(
+                    samples,
+                    "http_server_requests_total",
+                    process_pid=pid,
+                    http_response_status_code=code,
+                )
+                for code in ("200", "404", "501")
+            }
+            return samples if per_code == {"200": 3, "404": 2, "501": 1} else None
+
+        cls.samples = wait_until(counted, 20)
+        cls.dashboard = dashboard_queries.load(DASHBOARD)
+        cls.queries = [
+            dashboard_queries.Query(q.where, dashboard_queries.substitute(cls.dashboard, q.expr))
+            for q in dashboard_queries.queries(cls.dashboard)
+        ] + alert_queries()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
+        cls.daemon.__exit__(None, None, None)
+
+    def test_traffic_was_counted(self):
+        self.assertIsNotNone(
+            self.samples,
+            "the daemon did not count 3x200, 2x404 and 1x501 "
+            f"for pid {self.server.pid}:\n{self.daemon.scrape()}",
+        )
+
+    def test_queries_were_found(self):
+        # Otherwise the checks below would pass on nothing.
+        self.assertGreaterEqual(len([q for q in self.queries if q.where.startswith("panel")]), 15)
+        self.assertGreaterEqual(len([q for q in self.queries if q.where.startswith("rule")]), 6)
+
+    def test_every_metric_and_label_is_exported(self):
+        self.assertIsNotNone(self.samples)
+        exported = exposition.labels_by_metric(self.samples)
+        for q in self.queries:
+            with self.subTest(q.where):
+                names = promql_names.names(q.expr)
+                self.assertTrue(names.metrics, f"no metric in {q.expr}")
+                missing = names.metrics - set(exported) - SCRAPE_METRICS
+                self.assertFalse(missing, f"{q.where}: not in /metrics: {sorted(missing)}")
+                available = set(TARGET_LABELS)
+                for m in names.metrics & set(exported):
+                    available |= exported[m]
+                unknown = names.labels - available
+                self.assertFalse(
+                    unknown,
+                    f"{q.where}: labels no metric of it has: "
+                    f"{sorted(unknown)} (query: {q.expr})",
+                )
+
+    def test_dashboard_queries_and_rules_work_in_prometheus(self):
+        self.assertIsNotNone(self.samples)
+        config = config_for_test(
+            PROMETHEUS_CONFIG, f"127.0.0.1:{self.daemon.port}", os.path.dirname(PROMETHEUS_CONFIG)
+        )
+        with PrometheusServer(ARGS.prometheus, config) as prom:
+            pid = self.server.pid
+            # rate() over the dashboard's range needs two scrapes of the series.
+            two_scrapes = wait_until(
+                lambda: prom.query(
+                    f'count_over_time(http_server_requests_total{{process_pid="{pid}"}}[1m]) >= 2'
+                )["result"],
+                60,
+                interval=0.5,
+            )
+            self.assertTrue(two_scrapes, f"Prometheus never scraped twice:\n{prom.log()[-3000:]}")
+            for q in self.queries:
+                if not q.where.startswith(("panel", "variable")):
+                    continue
+                with self.subTest(q.where):
+                    data = prom.query(q.expr)
+                    self.assertTrue(data["result"], f"{q.where}: empty result for {q.expr}")
+
+            def evaluated_rules():
+                groups = prom.api("/api/v1/rules")["groups"]
+                rules = [r for g in groups for r in g["rules"]]
+                done = all(not r.get("lastEvaluation", "").startswith("0001") for r in rules)
+                return rules if rules and done else None
+
+            rules = wait_until(evaluated_rules, 30, interval=0.5)
+            self.assertTrue(rules, "the alert rules were not loaded and evaluated")
+            self.assertEqual(
+                len(rules), len([q for q in self.queries if q.where.startswith("rule")])
+            )
+            for r in rules:
+                with self.subTest(f"rule {r['name']}"):
+                    self.assertEqual(r["health"], "ok", r.get("lastError"))
+            # Real traffic of a healthy daemon fires none of them.
+            firing = [a for r in rules for a in r.get("alerts", []) if a["state"] == "firing"]
+            self.assertEqual(firing, [])
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--daemon", required=True)
+    p.add_argument("--prometheus", required=True)
+    ARGS, rest = p.parse_known_args()
+    skip = require_root("the daemon loads BPF programs")
+    if skip is not None:
+        return skip
+    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
