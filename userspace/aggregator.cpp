@@ -15,6 +15,10 @@ struct Aggregator::Process {
   std::map<SeriesKey, SeriesStats> base;
   std::map<SeriesKey, SeriesStats> kernel;  // as last read from the kernel
   std::map<SeriesKey, SeriesStats> totals;  // base + kernel, at the last read
+  // The series found by the latest read: true when their count moved since
+  // the read before (or they are new).
+  std::map<SeriesKey, bool> moved;
+  Clock::time_point last_counted;  // when its counts last grew
   std::deque<RateSample> recent;
 };
 
@@ -152,9 +156,14 @@ void Aggregator::refresh_locked(Clock::time_point now) {
   // Kernel entries only go away when this class deletes them, so a series
   // missing from one read (a batch interrupted by concurrent inserts) keeps
   // its last value instead of making the cumulative counters step back.
-  for (const auto& e : engine_.read_stats())
-    process_for(e.key.pid, e.key.start_ns, now).kernel[{e.key.method, e.key.status, e.key.tls}] =
-        e.stats;
+  for (auto& [id, p] : processes_) p->moved.clear();
+  for (const auto& e : engine_.read_stats()) {
+    Process& p = process_for(e.key.pid, e.key.start_ns, now);
+    const SeriesKey key{e.key.method, e.key.status, e.key.tls};
+    const auto [slot, fresh] = p.kernel.try_emplace(key, e.stats);
+    p.moved[key] = fresh || slot->second.count != e.stats.count;
+    slot->second = e.stats;
+  }
 
   const double seconds =
       last_read_ == Clock::time_point{}
@@ -172,6 +181,7 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     }
     auto totals = sum(p.base, p.kernel);
     RateSample s = sample(totals, p.totals, now, seconds);
+    if (s.requests_per_second > 0) p.last_counted = now;
     if (s.requests_per_second > 0 || has_traffic(p.recent)) {
       p.recent.push_back(std::move(s));
       while (p.recent.size() > options_.recent_samples) p.recent.pop_front();
@@ -183,16 +193,12 @@ void Aggregator::refresh_locked(Clock::time_point now) {
         engine_.set_paused(p.info.pid, false);
         p.info.paused = false;
       }
-      if (!p.kernel.empty()) {
-        std::vector<BpfEngine::StatsKey> keys;
-        for (const auto& [k, v] : p.kernel) {
-          keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status, k.tls});
-          add(p.base[k], v);
-        }
-        engine_.delete_stats(keys);
-        p.kernel.clear();
-      }
-      if (now - p.info.exited_at >= options_.exit_grace) {
+      fold_quiet_series(p);
+      // The grace runs from the exit or from the last count, whichever is
+      // later: connections the process accepted can outlive it (a forked
+      // child answers them), and their counts are still its own.
+      if (p.kernel.empty() &&
+          now - std::max(p.info.exited_at, p.last_counted) >= options_.exit_grace) {
         it = processes_.erase(it);
         continue;
       }
@@ -200,6 +206,22 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     ++it;
   }
   last_read_ = now;
+}
+
+void Aggregator::fold_quiet_series(Process& p) {
+  // Reading a series and deleting it are two steps: a count the kernel adds
+  // in between would be lost. So only series that did not move since the
+  // read before are folded into userspace and deleted; a series still busy
+  // (answers keep coming after the exit) stays in the kernel until it is quiet.
+  std::vector<BpfEngine::StatsKey> keys;
+  for (const auto& [k, moved] : p.moved) {
+    if (moved) continue;
+    const auto entry = p.kernel.find(k);
+    keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status, k.tls});
+    add(p.base[k], entry->second);
+    p.kernel.erase(entry);
+  }
+  if (!keys.empty()) engine_.delete_stats(keys);
 }
 
 std::shared_ptr<const Snapshot> Aggregator::publish(Clock::time_point now) {

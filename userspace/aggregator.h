@@ -21,8 +21,9 @@ namespace hs {
 
 struct AggregatorOptions {
   std::chrono::milliseconds interval{1000};
-  // How long an exited process stays in snapshots, so every exporter reports
-  // its last counts before it disappears.
+  // How long an exited process stays in snapshots after its exit or its last
+  // count, whichever is later, so every exporter reports its last counts
+  // before it disappears.
   std::chrono::seconds exit_grace{60};
   // Per-second samples kept per process (the Scope report carries them).
   std::size_t recent_samples = 15;
@@ -54,6 +55,8 @@ class Aggregator {
   void refresh_locked(Clock::time_point now);
   void on_event(const BpfEngine::Event& ev, Clock::time_point now);
   Process& process_for(std::uint32_t pid, std::uint64_t start_ns, Clock::time_point now);
+  // Moves an exited process's quiet series from the kernel into userspace.
+  void fold_quiet_series(Process& p);
   std::shared_ptr<const Snapshot> publish(Clock::time_point now);
 
   BpfEngine& engine_;

@@ -1,0 +1,37 @@
+#include "metrics_text.h"
+
+#include <regex>
+#include <sstream>
+
+namespace hs::test {
+
+std::string sample_value(const std::string& text, const std::string& name,
+                         const std::string& label) {
+  std::istringstream in(text);
+  const std::string prefix = name + "{";
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const auto close = line.find("} ");
+    if (close == std::string::npos || line.find(label) > close) continue;
+    return line.substr(close + 2);
+  }
+  return "missing";
+}
+
+std::map<int, std::uint64_t> requests_by_status(const std::string& text, pid_t pid) {
+  static const std::regex series(R"(^http_server_requests_total\{([^}]*)\} (\d+))");
+  static const std::regex status(R"re(http_response_status_code="(\d+)")re");
+  const std::string want_pid = "process_pid=\"" + std::to_string(pid) + "\"";
+  std::map<int, std::uint64_t> out;
+  std::istringstream in(text);
+  std::smatch m, s;
+  for (std::string line; std::getline(in, line);) {
+    if (!std::regex_search(line, m, series)) continue;
+    const std::string labels = m[1];
+    if (labels.find(want_pid) == std::string::npos) continue;
+    if (std::regex_search(labels, s, status)) out[std::stoi(s[1])] += std::stoull(m[2]);
+  }
+  return out;
+}
+
+}  // namespace hs::test
