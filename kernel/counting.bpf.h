@@ -47,7 +47,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HS_MAX_PAUSED);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64); /* start_ns: a reused pid is not paused */
 } paused SEC(".maps");
 
 struct {
@@ -146,9 +146,13 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 		count(HS_C_NO_OWNER);
 		return;
 	}
-	if (paused_count && bpf_map_lookup_elem(&paused, &tgid)) {
-		count(HS_C_PAUSED);
-		return;
+	if (paused_count) {
+		__u64 *paused_start = bpf_map_lookup_elem(&paused, &tgid);
+
+		if (paused_start && *paused_start == c->owner.start_ns) {
+			count(HS_C_PAUSED);
+			return;
+		}
 	}
 	key.start_ns = c->owner.start_ns;
 	key.tgid = tgid;

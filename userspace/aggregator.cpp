@@ -190,7 +190,7 @@ void Aggregator::refresh_locked(Clock::time_point now) {
 
     if (p.info.exited) {
       if (p.info.paused) {
-        engine_.set_paused(p.info.pid, false);
+        engine_.set_paused(p.info.pid, p.info.start_ns, false);
         p.info.paused = false;
       }
       fold_quiet_series(p);
@@ -255,7 +255,7 @@ bool Aggregator::set_paused(std::uint32_t pid, bool paused) {
   Process* target = nullptr;
   for (auto& [id, p] : processes_)
     if (id.first == pid && !p->info.exited) target = p.get();
-  if (!target || !engine_.set_paused(pid, paused)) return false;
+  if (!target || !engine_.set_paused(pid, target->info.start_ns, paused)) return false;
   target->info.paused = paused;
   latest_ = publish(Clock::now());
   return true;

@@ -260,11 +260,17 @@ int BpfEngine::poll_events(const std::function<void(const Event&)>& on_event, in
   return n < 0 ? 0 : n;
 }
 
-bool BpfEngine::set_paused(std::uint32_t pid, bool paused) {
+bool BpfEngine::set_paused(std::uint32_t pid, std::uint64_t start_ns, bool paused) {
   const int fd = bpf_map__fd(skel_->maps.paused);
-  const std::uint8_t one = 1;
-  int err = paused ? bpf_map_update_elem(fd, &pid, &one, BPF_ANY) : bpf_map_delete_elem(fd, &pid);
-  if (err && !(errno == ENOENT && !paused)) return false;
+  if (paused) {
+    if (bpf_map_update_elem(fd, &pid, &start_ns, BPF_ANY)) return false;
+  } else {
+    // Only this process's pause: its pid may already be paused for another.
+    std::uint64_t current = 0;
+    if (bpf_map_lookup_elem(fd, &pid, &current) == 0 && current == start_ns &&
+        bpf_map_delete_elem(fd, &pid) && errno != ENOENT)
+      return false;
+  }
   // Recount so the kernel skips its lookup exactly when nothing is paused.
   std::uint32_t key = 0, next = 0, n = 0;
   const std::uint32_t* prev = nullptr;

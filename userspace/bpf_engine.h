@@ -70,7 +70,8 @@ class BpfEngine {
   // Delivers pending ring buffer events; returns how many.
   int poll_events(const std::function<void(const Event&)>& on_event, int timeout_ms = 0);
 
-  bool set_paused(std::uint32_t pid, bool paused);
+  // Pauses or resumes counting for the process (pid, start_ns).
+  bool set_paused(std::uint32_t pid, std::uint64_t start_ns, bool paused);
 
   std::vector<ProgramHealth> program_health() const;
   std::vector<MapHealth> map_health(std::uint64_t series_in_use) const;

@@ -139,14 +139,11 @@ TEST_F(PidReuseTest, ReusedPidWhileTheOldProcessIsStillInItsGracePeriod) {
   EXPECT_EQ(counts_diff(counts_of(*is), {{"GET 202", 1}}), "");
 }
 
-// KNOWN MISCOUNT in the kernel side (kernel/counting.bpf.h): the `paused` map
-// is keyed by tgid alone, and only the aggregator clears a paused entry, when
-// it learns of the exit (at its next refresh, up to a second later). A new
-// process that gets the pid of a paused one in between is not counted: its
-// exchanges go to the `paused` drop counter. Fixing it needs the kernel to key
-// pauses by (tgid, start time) or to drop the entry in hs_process_exit.
-// Run with --gtest_also_run_disabled_tests to reproduce.
-TEST_F(PidReuseTest, DISABLED_PauseOfAnExitedProcessDoesNotApplyToTheNextOneWithItsPid) {
+// A pause belongs to (tgid, start time): the kernel compares the start time it
+// holds for the paused pid with the connection owner's, so a process that gets
+// the pid of a paused one before the aggregator learns of the exit (it refreshes
+// once a second) is counted from its first exchange.
+TEST_F(PidReuseTest, PauseOfAnExitedProcessDoesNotApplyToTheNextOneWithItsPid) {
   auto old_server = std::make_unique<ForkedServer>(in_cgroup());
   {
     HttpClient c(old_server->port());
