@@ -1,6 +1,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -10,16 +11,17 @@
 #include <system_error>
 #include <thread>
 
+#include "allowed_methods.h"
+#include "bounded_server.h"
 #include "gzip.h"
 #include "listen_address.h"
 #include "metrics_exporter.h"
-#include "stoppable_server.h"
 #include "text_format.h"
 
 namespace hs::prom {
 namespace {
 
-// Fastest zlib level: exposition text is repetitive enough that it still
+// Fastest level: exposition text is repetitive enough that it still
 // shrinks about tenfold, for a fraction of the default level's CPU time.
 constexpr int kGzipLevel = 1;
 
@@ -44,23 +46,35 @@ void check_resolves(const std::string& address, const ListenAddress& where) {
   ::freeaddrinfo(result);
 }
 
-std::string render_metrics(const SnapshotCollector& collector) {
-  // The families are freed on return, before compression allocates.
-  return serialize_text(collector.Collect());
+// Scrapers send a request line and a few header fields, no body: the
+// default limits (8 KiB of header, 3 s for a request, 5 s idle) leave them
+// plenty of room. A body is only ever a mistake; a small one is read and
+// answered 405 like any other wrong method.
+http::ServerLimits limits(const ExporterOptions& o) {
+  http::ServerLimits l;
+  l.workers = std::max<std::size_t>(1, o.worker_threads);
+  l.max_body_bytes = 4 * 1024;
+  return l;
+}
+
+std::string render_metrics(const SnapshotCollector& collector, bool gzip) {
+  // Gzipped while it is written: a large scrape never holds its whole text.
+  const auto families = collector.Collect();
+  return gzip ? serialize_text_gzip(families, kGzipLevel) : serialize_text(families);
 }
 
 }  // namespace
 
 struct Exporter::Impl {
   Impl(ExporterOptions o, SnapshotFn snapshots)
-      : options(std::move(o)), collector(std::move(snapshots), options) {}
+      : options(std::move(o)), collector(std::move(snapshots), options), server(limits(options)) {}
 
   void route();
   void serve_metrics(const httplib::Request& req, httplib::Response& res) const;
 
   ExporterOptions options;
   SnapshotCollector collector;
-  StoppableServer server;
+  http::BoundedServer server;
   std::thread listener;
   std::atomic<bool> listener_done{false};
   std::atomic<int> port{0};
@@ -70,11 +84,9 @@ struct Exporter::Impl {
 };
 
 void Exporter::Impl::serve_metrics(const httplib::Request& req, httplib::Response& res) const {
-  auto body = std::make_shared<std::string>(render_metrics(collector));
-  if (accepts_gzip(req.get_header_value("Accept-Encoding"))) {
-    *body = gzip_compress(*body, kGzipLevel);
-    res.set_header("Content-Encoding", "gzip");
-  }
+  const bool gzip = accepts_gzip(req.get_header_value("Accept-Encoding"));
+  auto body = std::make_shared<std::string>(render_metrics(collector, gzip));
+  if (gzip) res.set_header("Content-Encoding", "gzip");
   res.set_header("Vary", "Accept-Encoding");
   // A sized content provider, not set_content(): httplib compresses bodies
   // by itself (brotli first, ignoring q-values, and again over our gzip), but
@@ -92,6 +104,8 @@ void Exporter::Impl::route() {
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kIndexPage, "text/html; charset=utf-8");
   });
+  server.set_pre_routing_handler(
+      http::refuse_other_methods({{"/metrics", "GET, HEAD"}, {"/", "GET, HEAD"}}));
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404) res.set_content("404 page not found\n", "text/plain; charset=utf-8");
   });
@@ -114,11 +128,6 @@ void Exporter::Impl::route() {
     const int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  const std::size_t workers = std::max<std::size_t>(1, options.worker_threads);
-  // httplib's factory hands the queue over as a raw pointer and owns it.
-  server.new_task_queue = [workers] {
-    return new httplib::ThreadPool(workers);  // NOLINT(cppcoreguidelines-owning-memory)
-  };
 }
 
 Exporter::Exporter(ExporterOptions options, SnapshotFn snapshots)
@@ -149,23 +158,27 @@ void Exporter::start() {
   }
   im.port = port;
   im.listener = std::thread([&im] {
-    im.server.listen_after_bind();
+    im.server.serve();
     im.listener_done = true;
   });
-  // Server::stop() does nothing until the accept loop has marked itself
-  // running; waiting here means stop() can never miss it.
-  while (!im.server.is_running() && !im.listener_done)
+  // Serving fails at once or not at all (no threads, no epoll): wait to
+  // know which. Connections made meanwhile wait in the listen backlog.
+  while (!im.server.serving() && !im.listener_done)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   im.state = Impl::State::Running;
+  if (!im.server.serving()) {
+    im.listener.join();
+    im.state = Impl::State::Stopped;
+    throw std::runtime_error("serving " + address + " stopped at once");
+  }
 }
 
 void Exporter::stop() {
   Impl& im = *impl_;
   std::lock_guard lock(im.lifecycle);
   if (im.state == Impl::State::Running) {
-    im.server.stop();               // ends the accept loop
-    im.server.close_connections();  // ends the connections its workers serve
-    im.listener.join();             // the accept loop joins its workers first
+    im.server.shut_down();
+    im.listener.join();  // serve() returns once every connection is closed
   }
   im.state = Impl::State::Stopped;
 }

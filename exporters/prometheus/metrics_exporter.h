@@ -32,9 +32,9 @@ struct ExporterOptions {
   std::size_t max_series_total = 10000;
   // Reported as http_statistics_build_info{version=...}.
   std::string version = "unknown";
-  // Connections served at once (at least 1). A keep-alive client holds one
-  // until it disconnects or stays idle for 5 s, so this bounds both
-  // concurrency and rendering memory.
+  // Requests answered at once (at least 1), which bounds rendering memory.
+  // Connections waiting for a request (idle keep-alive ones included) hold
+  // no thread.
   std::size_t worker_threads = 4;
 };
 

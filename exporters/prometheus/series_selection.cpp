@@ -1,30 +1,39 @@
 #include "series_selection.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 namespace hs::prom {
 namespace {
 
-// Output order: snapshot order of the processes (their addresses in the
-// snapshot's vector), then key.
-bool output_order(const SeriesRef& a, const SeriesRef& b) {
-  if (a.process != b.process) return std::less<>{}(a.process, b.process);
-  return *a.key < *b.key;
-}
-
-// Busiest first; ties broken by output order so the result is deterministic.
-bool busier(const SeriesRef& a, const SeriesRef& b) {
-  if (a.stats->count != b.stats->count) return a.stats->count > b.stats->count;
-  return output_order(a, b);
-}
-
-// Keeps the `keep` busiest of `refs` (keep < refs.size()), in output order.
+// Keeps the `keep` busiest of `refs` (keep < refs.size()): most requests
+// first, ties going to the earlier series. `refs` is in output order
+// (snapshot order of the processes, then key) and stays so.
+//
+// Linear apart from one nth_element over plain counts: sorting the references
+// themselves chased a pointer into the snapshot at every comparison, and
+// these are tens of thousands of series.
 void keep_busiest(std::vector<SeriesRef>& refs, std::size_t keep) {
-  const auto cut = refs.begin() + static_cast<std::ptrdiff_t>(keep);
-  std::nth_element(refs.begin(), cut, refs.end(), busier);
-  refs.erase(cut, refs.end());
-  std::sort(refs.begin(), refs.end(), output_order);
+  std::vector<std::uint64_t> counts(refs.size());
+  for (std::size_t i = 0; i < refs.size(); ++i) counts[i] = refs[i].stats->count;
+  std::vector<std::uint64_t> ranked = counts;
+  const auto last_kept = ranked.begin() + static_cast<std::ptrdiff_t>(keep - 1);
+  std::nth_element(ranked.begin(), last_kept, ranked.end(), std::greater<>{});
+  const std::uint64_t threshold = *last_kept;
+  // Everything busier than the threshold stays; of the series exactly at it,
+  // the earliest fill the remaining places.
+  std::size_t busier = 0;
+  for (const std::uint64_t c : counts) busier += c > threshold;
+  std::size_t ties_left = keep - busier;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const bool stays = counts[i] > threshold || (counts[i] == threshold && ties_left > 0);
+    if (!stays) continue;
+    if (counts[i] == threshold) --ties_left;
+    refs[kept++] = refs[i];
+  }
+  refs.resize(kept);
 }
 
 bool same_labels(const ProcessInfo& a, const ProcessInfo& b) {

@@ -1,6 +1,7 @@
 #include "traffic_metrics.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <limits>
 #include <string>
 
@@ -20,6 +21,13 @@ std::vector<ClientMetric::Label> process_labels(const ProcessInfo& p) {
   labels.push_back({"process_executable_name", p.executable_name});
   if (!p.container_id.empty()) labels.push_back({"container_id", p.container_id});
   return labels;
+}
+
+void prefetch(const SeriesRef& s) {
+  __builtin_prefetch(s.key);
+  const auto* stats = reinterpret_cast<const char*>(s.stats);
+  for (std::size_t at = 0; at < offsetof(SeriesStats, log2_buckets); at += 64)
+    __builtin_prefetch(stats + at);
 }
 
 ClientMetric::Histogram duration_histogram(const SeriesStats& s) {
@@ -60,15 +68,21 @@ void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<M
 
   const ProcessSnapshot* current = nullptr;
   std::vector<ClientMetric::Label> shared;
-  for (const SeriesRef& s : series) {
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    // Each series lives in its own node of the snapshot's maps: request the
+    // one after next while this one is built, or every series waits for memory.
+    if (i + 2 < series.size()) prefetch(series[i + 2]);
+    const SeriesRef& s = series[i];
     if (s.process != current) {  // series come grouped by process
       current = s.process;
       shared = process_labels(current->info);
     }
     ClientMetric counter;
-    counter.label.reserve(2 + shared.size());
+    counter.label.reserve(3 + shared.size());
     counter.label.push_back({"http_request_method", std::string(method_name(s.key->method))});
     counter.label.push_back({"http_response_status_code", std::to_string(s.key->status)});
+    // OpenTelemetry's url.scheme: HTTPS is what the OpenSSL probes saw.
+    counter.label.push_back({"url_scheme", s.key->tls ? "https" : "http"});
     counter.label.insert(counter.label.end(), shared.begin(), shared.end());
     counter.counter.value = static_cast<double>(s.stats->count);
 

@@ -31,7 +31,7 @@ bool is_socket(const std::string& path) {
 // process serves accepts them (or is busy: EAGAIN on a full backlog).
 bool someone_serves(const std::string& path) {
   if (!is_socket(path)) return false;
-  const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const http::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return false;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

@@ -9,26 +9,43 @@
 #include <thread>
 #include <utility>
 
-#include "connection_server.h"
+#include "allowed_methods.h"
+#include "bounded_server.h"
 #include "control.h"
 #include "plugin_dir.h"
 #include "report_cache.h"
 
 namespace hs::scope {
 
+namespace {
+
+// Control requests are a few hundred bytes; nothing else takes a body.
+constexpr std::size_t kMaxBody = 16 * 1024;
+
+http::ServerLimits limits(const PluginOptions& o) {
+  http::ServerLimits l;
+  l.workers = o.worker_threads;
+  l.max_connections = o.max_connections;
+  l.keep_alive_idle = o.keep_alive_idle;
+  l.request_timeout = o.io_timeout;
+  l.write_timeout = o.io_timeout;
+  l.max_body_bytes = kMaxBody;
+  return l;
+}
+
+}  // namespace
+
 // Everything that exists only while serving. Members are destroyed in
 // reverse order: the server (after its thread) before the directory.
 struct Plugin::Serving {
   PluginDirectory directory;
   ReportCache reports;
-  ConnectionServer server;
+  http::BoundedServer server;
   std::atomic<bool> listener_done{false};
   std::thread listener;
 
   Serving(const PluginOptions& o, const ReportOptions& r)
-      : directory(o.plugins_root, o.plugin_id),
-        reports(r),
-        server(ConnectionLimits{o.worker_threads, o.keep_alive_idle, o.io_timeout}) {}
+      : directory(o.plugins_root, o.plugin_id), reports(r), server(limits(o)) {}
 
   ~Serving() {
     if (listener.joinable()) {
@@ -71,8 +88,11 @@ void Plugin::start() {
         res.status = 500;
         res.set_content(R"({"error":"internal error"})", "application/json");
       });
-  // Control requests are a few hundred bytes; nothing else takes a body.
-  server.set_payload_max_length(std::size_t{64} * 1024);
+  server.set_pre_routing_handler(
+      http::refuse_other_methods({{"/report", "GET, HEAD"}, {"/control", "POST"}}));
+  // Reports go over a local socket: gzip (which httplib applies when the
+  // probe's Go client offers it) would only cost CPU on every poll.
+  server.set_request_setup([](httplib::Request& req) { req.headers.erase("Accept-Encoding"); });
 
   server.set_address_family(AF_UNIX);
   const std::string& path = s->directory.socket_path();
@@ -83,16 +103,15 @@ void Plugin::start() {
   s->directory.adopt_socket();
 
   s->listener = std::thread([raw = s.get()] {
-    raw->server.listen_after_bind();
+    raw->server.serve();
     raw->listener_done.store(true);
   });
-  // httplib ignores stop() until its accept loop runs; wait for it so that
-  // stop() right after start() cannot be lost. Connections made meanwhile
-  // wait in the listen backlog.
-  while (!server.is_running() && !s->listener_done.load()) {
+  // Serving fails at once or not at all (no threads, no epoll): wait to
+  // know which. Connections made meanwhile wait in the listen backlog.
+  while (!server.serving() && !s->listener_done.load()) {
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
-  if (!server.is_running()) {
+  if (!server.serving()) {
     s->listener.join();
     throw std::runtime_error("the Scope plugin server on " + path + " stopped at once");
   }

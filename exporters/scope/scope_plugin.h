@@ -29,10 +29,15 @@ struct PluginOptions {
   std::string hostname;  // empty: $SCOPE_HOSTNAME, else gethostname()
 
   // Serving limits. The defaults suit the probe (one kept-alive connection,
-  // a poll per second, a 500 ms limit); tests make them smaller.
-  std::size_t worker_threads = 8;  // concurrent requests; idle connections yield theirs
+  // a poll per second, a 500 ms limit) and keep other clients of the socket
+  // from getting in its way; tests make them smaller.
+  std::size_t worker_threads = 8;     // requests answered at once; waiting clients hold none
+  std::size_t max_connections = 256;  // past it, the longest-waiting connection closes
   std::chrono::milliseconds keep_alive_idle{5000};  // > the probe's 1 s poll interval
-  std::chrono::milliseconds io_timeout{2000};       // per wait inside one request
+  // A request must arrive whole within this (from the connect, or from its
+  // first byte on a kept-alive connection), else 408; also the limit of each
+  // wait while a response leaves.
+  std::chrono::milliseconds io_timeout{2000};
 };
 
 // Pause (true) / resume (false) counting for a pid; false if unknown.

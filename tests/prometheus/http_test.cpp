@@ -178,7 +178,7 @@ TEST_F(ExporterHttp, HeadAnswersWithoutBody) {
 TEST_F(ExporterHttp, EachScrapeReadsTheLatestSnapshot) {
   auto c = client();
   const std::string labels =
-      "http_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\","
+      "http_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\",url_scheme=\"http\","
       "process_pid=\"101\",process_executable_name=\"srv101\"} ";
   auto res = c.Get("/metrics");
   ASSERT_TRUE(res);

@@ -153,6 +153,7 @@ TEST(PrometheusEndToEnd, ScrapedCountsAndRatesArriveIntact) {
                                  {"instance", target},
                                  {"http_request_method", "GET"},
                                  {"http_response_status_code", "404"},
+                                 {"url_scheme", "http"},
                                  {"process_pid", std::to_string(kPid)},
                                  {"process_executable_name", "e2e-server"},
                                  {"container_id", kContainer}}));

@@ -22,9 +22,10 @@ constexpr const char* kRequests = "http_server_requests_total";
 constexpr const char* kDuration = "http_server_request_duration_seconds";
 
 Labels series_labels(const std::string& method, int status, int pid, const std::string& exe,
-                     const std::string& container = "") {
+                     const std::string& container = "", const std::string& scheme = "http") {
   Labels l{{"http_request_method", method},
            {"http_response_status_code", std::to_string(status)},
+           {"url_scheme", scheme},
            {"process_pid", std::to_string(pid)},
            {"process_executable_name", exe}};
   if (!container.empty()) l["container_id"] = container;
@@ -55,7 +56,7 @@ TEST(RenderText, CounterCountsEveryExchange) {
   const std::string text = render_text(one_series_snapshot(), {});
   EXPECT_TRUE(has_line(text,
                        "http_server_requests_total{http_request_method=\"GET\","
-                       "http_response_status_code=\"200\",process_pid=\"42\","
+                       "http_response_status_code=\"200\",url_scheme=\"http\",process_pid=\"42\","
                        "process_executable_name=\"nginx\"} 10"))
       << text;
 }
@@ -75,7 +76,7 @@ TEST(RenderText, HistogramHasCumulativeBucketsSumInSecondsAndCount) {
   EXPECT_EQ(sample_value(e, "http_server_request_duration_seconds_count", l), 7);
   EXPECT_TRUE(has_line(text,
                        "http_server_request_duration_seconds_bucket{http_request_method=\"GET\","
-                       "http_response_status_code=\"200\",process_pid=\"42\","
+                       "http_response_status_code=\"200\",url_scheme=\"http\",process_pid=\"42\","
                        "process_executable_name=\"nginx\",le=\"+Inf\"} 7"))
       << text;
 }
@@ -121,6 +122,17 @@ TEST(RenderText, ContainerIdOnlyForContainerizedProcesses) {
     EXPECT_EQ(sample.labels.contains("container_id"), sample.labels.at("process_pid") == "11")
         << sample.name;
   }
+}
+
+TEST(RenderText, HttpsSeriesAreApartFromPlaintextByUrlScheme) {
+  Snapshot s;
+  auto p = process(12, "nginx");
+  p.series[{Method::Get, 200, false}] = series_stats(3);
+  p.series[{Method::Get, 200, true}] = series_stats(5);
+  s.processes.push_back(p);
+  const auto e = parse_exposition(render_text(s, {}));
+  EXPECT_EQ(sample_value(e, kRequests, series_labels("GET", 200, 12, "nginx", "", "http")), 3);
+  EXPECT_EQ(sample_value(e, kRequests, series_labels("GET", 200, 12, "nginx", "", "https")), 5);
 }
 
 TEST(RenderText, MethodsUseOpenTelemetryNamesAndOtherForUnknown) {

@@ -167,7 +167,7 @@ TEST_F(Protocol, QueryStringIsIgnored) {
 
 TEST_F(Protocol, OtherPathsAnswer404) {
   auto p = start(options());
-  for (const char* target : {"/", "/reports", "/report/x", "/Report", "/control", "/metrics"}) {
+  for (const char* target : {"/", "/reports", "/report/x", "/Report", "/metrics"}) {
     const auto r = http_get(sock(), target);
     ASSERT_TRUE(r) << target;
     EXPECT_EQ(r->status, 404) << target;
@@ -273,10 +273,12 @@ TEST_F(Protocol, IdleKeepAliveClientsDoNotStarveNewOnes) {
   if (!kSanitized) {
     EXPECT_LT(std::max(worst, ms), 500.0);  // the probe's limit
   }
-  // Threads were freed by closing idle connections, never by refusing new ones.
-  const auto closed = std::count_if(idle.begin(), idle.end(),
-                                    [](UnixClient& c) { return c.closed_by_server(0ms); });
-  EXPECT_GE(closed, 4);
+  // Idle connections hold no thread, so none had to be closed for the others.
+  for (std::size_t i = 0; i < idle.size(); ++i) {
+    const auto again = idle[i].get("/report");
+    ASSERT_TRUE(again) << "client " << i;
+    EXPECT_EQ(again->status, 200);
+  }
 }
 
 TEST_F(Protocol, ReportAnswersInTimeWhileOtherProbesPollOverKeepAlive) {

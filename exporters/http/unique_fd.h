@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace hs::scope {
+namespace hs::http {
 
 class UniqueFd {
  public:
@@ -32,4 +32,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace hs::scope
+}  // namespace hs::http
