@@ -20,7 +20,8 @@ std::string read_first_line(const std::string& path) {
 bool is_hex64(std::string_view s) {
   if (s.size() != 64) return false;
   for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)))
+    if (!std::isxdigit(static_cast<unsigned char>(c)) ||
+        std::isupper(static_cast<unsigned char>(c)))
       return false;
   return true;
 }
@@ -74,7 +75,8 @@ bool process_alive(std::uint32_t pid, std::uint64_t start_ns, const std::string&
   unsigned long long ticks = 0;
   if (!(rest >> ticks)) return false;
   const long hz = sysconf(_SC_CLK_TCK);
-  const std::uint64_t ns_per_tick = 1'000'000'000ULL / static_cast<std::uint64_t>(hz > 0 ? hz : 100);
+  const std::uint64_t ns_per_tick =
+      1'000'000'000ULL / static_cast<std::uint64_t>(hz > 0 ? hz : 100);
   return ticks == start_ns / ns_per_tick;
 }
 
