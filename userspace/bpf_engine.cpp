@@ -14,7 +14,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <linux/types.h>
 
@@ -22,7 +21,6 @@
 #include "http_statistics.h"
 #include "http_statistics.skel.h"
 #include "libssl_files.h"
-#include "program_instance.h"
 
 namespace hs {
 namespace {
@@ -82,10 +80,7 @@ BpfEngine::BpfEngine(EngineOptions options)
   bpf_map__set_max_entries(skel_->maps.stats, static_cast<std::uint32_t>(series));
   // The skeleton creates the maps and loads the small programs; the packet
   // programs are verified in instances of their own, at the same time.
-  bpf_program__set_autoload(skel_->progs.hs_ingress, false);
-  bpf_program__set_autoload(skel_->progs.hs_egress, false);
   if (int err = http_statistics__load(skel_.get()); err) fail_load(err);
-  load_packet_programs();
 
   const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
   if (cg.empty())
@@ -110,9 +105,9 @@ BpfEngine::BpfEngine(EngineOptions options)
   auto* progs = &skel_->progs;
   keep(progs->hs_sockops, bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops",
        "sockops " + cg);
-  keep(ingress_->program(), bpf_program__attach_cgroup(ingress_->program(), cgroup_fd_),
-       "hs_ingress", "cgroup_skb/ingress " + cg);
-  keep(egress_->program(), bpf_program__attach_cgroup(egress_->program(), cgroup_fd_), "hs_egress",
+  keep(progs->hs_ingress, bpf_program__attach_cgroup(progs->hs_ingress, cgroup_fd_), "hs_ingress",
+       "cgroup_skb/ingress " + cg);
+  keep(progs->hs_egress, bpf_program__attach_cgroup(progs->hs_egress, cgroup_fd_), "hs_egress",
        "cgroup_skb/egress " + cg);
   keep(progs->hs_accept4, bpf_program__attach(progs->hs_accept4), "hs_accept4",
        "tracepoint syscalls/sys_exit_accept4");
@@ -164,29 +159,10 @@ BpfEngine::BpfEngine(EngineOptions options)
 
 std::string BpfEngine::tls_describe() const { return tls_status_; }
 
-void BpfEngine::load_packet_programs() {
-  std::size_t size = 0;
-  const void* elf = http_statistics__elf_bytes(&size);
-  try {
-    ingress_ = std::make_unique<ProgramInstance>(elf, size, "hs_ingress", skel_->obj);
-    egress_ = std::make_unique<ProgramInstance>(elf, size, "hs_egress", skel_->obj);
-  } catch (const std::runtime_error& e) {
-    throw EngineError(e.what() + std::string(kHint));
-  }
-  int egress_err = 0;
-  std::thread egress([this, &egress_err] { egress_err = egress_->load(); });
-  const int ingress_err = ingress_->load();
-  egress.join();
-  if (ingress_err) fail_load(ingress_err);
-  if (egress_err) fail_load(egress_err);
-}
-
 BpfEngine::~BpfEngine() {
   events_.reset();
   tls_.reset();
   links_.clear();  // detaches: links are owned by these fds only, nothing is pinned
-  ingress_.reset();
-  egress_.reset();
   skel_.reset();
   if (cgroup_fd_ >= 0) close(cgroup_fd_);
   tracefs_.reset();

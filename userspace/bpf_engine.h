@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "program_instance.h"
 #include "snapshot.h"
 #include "tls_probes.h"
 #include "tracefs.h"
@@ -90,13 +89,9 @@ class BpfEngine {
     std::string where;
     int prog_fd;  // owned by the object that loaded the program
   };
-  // Verifies the two packet programs in parallel (see program_instance.h).
-  void load_packet_programs();
 
   std::unique_ptr<TracefsMount> tracefs_;
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> skel_;
-  std::unique_ptr<ProgramInstance> ingress_;
-  std::unique_ptr<ProgramInstance> egress_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<Attached> attached_;
   std::unique_ptr<TlsProbes> tls_;

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <thread>
 
 #include "http_statistics_tls.skel.h"
 
@@ -47,23 +46,8 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
   skel_.reset(http_statistics_tls__open());
   if (!skel_) throw std::runtime_error("opening the TLS BPF object failed: " + errno_text(errno));
   share_maps(skel_->obj, shared);
-  // As on the socket side, the two programs that carry the parser are
-  // verified in instances of their own, at the same time.
-  bpf_program__set_autoload(skel_->progs.hs_ssl_read_return, false);
-  bpf_program__set_autoload(skel_->progs.hs_ssl_write_return, false);
   if (int err = http_statistics_tls__load(skel_.get()); err)
     throw std::runtime_error("loading the TLS BPF programs failed: " + errno_text(err));
-  std::size_t size = 0;
-  const void* elf = http_statistics_tls__elf_bytes(&size);
-  read_return_ = std::make_unique<ProgramInstance>(elf, size, "hs_ssl_read_return", skel_->obj);
-  write_return_ = std::make_unique<ProgramInstance>(elf, size, "hs_ssl_write_return", skel_->obj);
-  int write_err = 0;
-  std::thread write([this, &write_err] { write_err = write_return_->load(); });
-  const int read_err = read_return_->load();
-  write.join();
-  if (read_err || write_err)
-    throw std::runtime_error("loading the TLS BPF programs failed: " +
-                             errno_text(read_err ? read_err : write_err));
 
   // Return probes take the bytes actually moved; entry probes only remember
   // the buffer. SSL_free drops the connection's state.
@@ -99,14 +83,10 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
 
 TlsProbes::~TlsProbes() {
   links_.clear();
-  read_return_.reset();
-  write_return_.reset();
   skel_.reset();
 }
 
 bpf_program* TlsProbes::program(const std::string& name) const {
-  if (name == "hs_ssl_read_return") return read_return_->program();
-  if (name == "hs_ssl_write_return") return write_return_->program();
   return bpf_object__find_program_by_name(skel_->obj, name.c_str());
 }
 

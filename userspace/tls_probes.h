@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "program_instance.h"
 #include "snapshot.h"
 
 struct bpf_object;
@@ -39,8 +38,6 @@ class TlsProbes {
   bpf_program* program(const std::string& name) const;
 
   std::unique_ptr<http_statistics_tls, void (*)(http_statistics_tls*)> skel_;
-  std::unique_ptr<ProgramInstance> read_return_;
-  std::unique_ptr<ProgramInstance> write_return_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<std::string> libraries_;
   std::chrono::milliseconds attach_duration_{0};
