@@ -140,6 +140,11 @@ BpfEngine::BpfEngine(EngineOptions options)
     tls_status_ = "nothing for HTTPS (--tls off)";
     return;
   }
+  if (!options.defer_tls) attach_tls();
+}
+
+void BpfEngine::attach_tls() {
+  if (tls_ || !tls_status_.empty()) return;
   const auto libraries = find_libssl_files();
   if (libraries.empty()) {
     tls_status_ = "nothing for HTTPS: no libssl.so.3 found on this host";

@@ -32,6 +32,9 @@ struct EngineOptions {
   std::string cgroup_path;
   // Count HTTP inside OpenSSL 3 connections too (uprobes on libssl.so.3).
   bool tls = true;
+  // Leave that to attach_tls(), so the socket side can report (and count)
+  // before the slower TLS programs are verified.
+  bool defer_tls = false;
 };
 
 class BpfEngine {
@@ -77,6 +80,9 @@ class BpfEngine {
   static bool bpf_stats_enabled();
   // Socket side only: the TLS probes attach right after it (tls_describe()).
   std::chrono::milliseconds attach_duration() const { return attach_duration_; }
+  // Loads and attaches the TLS probes (when options.tls and deferred); a
+  // failure only means HTTPS is not counted: see tls_describe().
+  void attach_tls();
   // Whether HTTPS is counted, on which libraries, or why not.
   bool tls_active() const { return tls_ != nullptr; }
   std::string tls_describe() const;

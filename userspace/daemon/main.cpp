@@ -40,9 +40,13 @@ int serve(const hs::DaemonOptions& o) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  hs::BpfEngine engine({o.cgroup, o.tls});
+  // The socket side first: it counts (and says so) while the TLS programs,
+  // slower to verify, are loaded.
+  hs::BpfEngine engine({.cgroup_path = o.cgroup, .tls = o.tls, .defer_tls = true});
   for (const auto& line : engine.describe()) log_line("attached " + line);
   log_line("attached in " + std::to_string(engine.attach_duration().count()) + " ms");
+  engine.attach_tls();
+  log_line("attached " + engine.tls_describe());
 
   // Everything privileged is done: loading and attaching. What is left
   // (binding a port above 1023, creating our socket, reading maps, pausing,
