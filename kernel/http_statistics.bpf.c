@@ -7,7 +7,7 @@
  *   tracepoint sys_exit_accept(4)  once per accept: which process owns the connection
  *   cgroup_skb ingress             requests, framed on the server side of the connection
  *   cgroup_skb egress              responses: paired with requests, counted, timed
- *   tp_btf sched_process_exit      a counted process is gone
+ *   tracepoint sched_process_exit  a counted process is gone
  * Nothing per request leaves the kernel: userspace reads the per-CPU maps.
  */
 #include "vmlinux.h"
@@ -161,14 +161,18 @@ int hs_accept(struct syscall_exit_args *ctx)
 	return on_accept(ctx->ret);
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(hs_process_exit, struct task_struct *p)
+/* A classic tracepoint rather than tp_btf: tp_btf makes libbpf load the whole
+ * kernel BTF to find its attach point, where CO-RE alone can do with a cut of
+ * it (userspace/core_btf.h). The exiting task is the current one. */
+SEC("tracepoint/sched/sched_process_exit")
+int hs_process_exit(void *ctx)
 {
-	__u32 tgid = p->tgid;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 *start;
 
 	/* Only when the whole thread group is gone. */
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	start = bpf_map_lookup_elem(&procs, &tgid);
 	if (!start)

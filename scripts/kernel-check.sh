@@ -137,7 +137,7 @@ else
     "check that procfs is mounted at $procfs"
 fi
 
-# ---- BTF: CO-RE relocations and tp_btf need the kernel's own type information.
+# ---- BTF: CO-RE relocations need the kernel's own type information.
 btf="$sysfs/kernel/btf/vmlinux"
 if [[ -r $btf ]]; then
   record "kernel BTF" PASS "$btf"
@@ -150,17 +150,6 @@ if [[ -e $procfs/sys/kernel/unprivileged_bpf_disabled ]]; then
   record "bpf() syscall" PASS "CONFIG_BPF_SYSCALL=y"
 else
   record "bpf() syscall" FAIL "no bpf() syscall" "use a kernel built with CONFIG_BPF_SYSCALL=y"
-fi
-
-# ---- tp_btf/sched_process_exit attaches to the tracepoint through its BTF
-# type (btf_trace_sched_process_exit); its name in the BTF string table says
-# the type is there.
-if [[ ! -r $btf ]]; then
-  tp_btf=("FAIL" "needs kernel BTF" "use a kernel built with CONFIG_DEBUG_INFO_BTF=y")
-elif grep -qaF btf_trace_sched_process_exit "$btf" 2>/dev/null; then
-  tp_btf=("PASS" "sched_process_exit is in the kernel BTF" "")
-else
-  tp_btf=("FAIL" "btf_trace_sched_process_exit is not in the kernel BTF" "use a kernel 5.5 or newer built with CONFIG_DEBUG_INFO_BTF=y")
 fi
 
 # ---- program types, map types and helpers of kernel/http_statistics.bpf.c
@@ -184,11 +173,10 @@ fi
 if [[ -s $features_json ]]; then
   # One row per line: name, result, detail, fix (tab-separated).
   while IFS=$'\t' read -r n r d f; do record "$n" "$r" "$d" "$f"; done < <(
-    python3 - "$features_json" "${tp_btf[@]}" <<'EOF'
+    python3 - "$features_json" <<'EOF'
 import json, sys
 
 f = json.load(open(sys.argv[1]))
-tp_btf = sys.argv[2:5]
 progs, maps, helpers = (f.get(k) or {} for k in ("program_types", "map_types", "helpers"))
 
 # What only HTTPS needs is a warning: plaintext HTTP is counted without it.
@@ -211,15 +199,6 @@ for t, config, https in (("sock_ops", "CONFIG_CGROUP_BPF=y", False),
                          ("kprobe", "CONFIG_BPF_EVENTS=y and CONFIG_UPROBE_EVENTS=y", True)):
     row(f"program type {t}", progs.get(f"have_{t}_prog_type") is True,
         f"use a kernel built with {config}", https)
-# tp_btf is a raw tracepoint with BTF (BPF_PROG_TYPE_TRACING), which bpftool
-# cannot probe because loading one needs an attach target: it needs raw
-# tracepoints and the target's type in the kernel BTF.
-if progs.get("have_raw_tracepoint_prog_type") is not True:
-    print("\t".join(["program type tp_btf", "FAIL", "raw tracepoint programs are not available",
-                     "use a kernel built with CONFIG_BPF_EVENTS=y"]))
-else:
-    print("\t".join(["program type tp_btf"] + tp_btf))
-
 # HASH, LRU_HASH, PERCPU_HASH, PERCPU_ARRAY, RINGBUF, SK_STORAGE maps, and
 # ARRAY for the programs' global variables (.bss, .rodata). The TLS object
 # shares most of its maps with the socket side: a map type only it used
@@ -254,7 +233,6 @@ EOF
   )
 else
   record "BPF features" WARN "program, map and helper types not probed: ${probe_note%%|*}" "${probe_note#*|}"
-  record "program type tp_btf" "${tp_btf[@]}"
 fi
 
 # ---- cgroup v2: the socket programs attach to its root. (A mounted cgroup v1
@@ -305,6 +283,23 @@ else
     n | m) record "syscall tracepoints" FAIL "CONFIG_FTRACE_SYSCALLS is not set" \
       "use a kernel built with CONFIG_FTRACE_SYSCALLS=y" ;;
     *) record "syscall tracepoints" WARN "unknown: tracefs is not readable and the kernel config is not available" \
+      "run as root, or rely on the daemon check" ;;
+  esac
+fi
+
+# ---- the scheduler's sched_process_exit tracepoint: a counted process is gone
+if [[ -n $tracing ]]; then
+  if [[ -e $tracing/events/sched/sched_process_exit ]]; then
+    record "exit tracepoint" PASS "sched/sched_process_exit"
+  else
+    record "exit tracepoint" FAIL "sched/sched_process_exit is missing" "use a kernel built with CONFIG_TRACEPOINTS=y"
+  fi
+else
+  case $(kconfig CONFIG_TRACEPOINTS) in
+    y) record "exit tracepoint" PASS "CONFIG_TRACEPOINTS=y" ;;
+    n | m) record "exit tracepoint" FAIL "CONFIG_TRACEPOINTS is not set" \
+      "use a kernel built with CONFIG_TRACEPOINTS=y" ;;
+    *) record "exit tracepoint" WARN "unknown: tracefs is not readable and the kernel config is not available" \
       "run as root, or rely on the daemon check" ;;
   esac
 fi

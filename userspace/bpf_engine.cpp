@@ -20,12 +20,17 @@
 #include "cgroup.h"
 #include "http_statistics.h"
 #include "http_statistics.skel.h"
+#include "http_statistics_tls.skel.h"
 #include "libssl_files.h"
 
 namespace hs {
 namespace {
 
 constexpr const char* kHint = " (see scripts/kernel-check.sh)";
+constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+constexpr const char* kNoBtf =
+    "loading BPF programs failed: the kernel has no BTF "
+    "(/sys/kernel/btf/vmlinux is missing; CONFIG_DEBUG_INFO_BTF=y is needed)";
 
 // Names of enum http_note followed by enum hs_counter, by index.
 constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
@@ -52,14 +57,28 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
         "loading BPF programs failed: not running as root (needs CAP_BPF, "
         "CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_RESOURCE)" +
         std::string(kHint));
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-    throw EngineError(
-        "loading BPF programs failed: the kernel has no BTF "
-        "(/sys/kernel/btf/vmlinux is missing; CONFIG_DEBUG_INFO_BTF=y is needed)" +
-        std::string(kHint));
+  if (access(kVmlinuxBtf, R_OK) != 0) throw EngineError(kNoBtf + std::string(kHint));
   throw EngineError("loading BPF programs failed: " + errno_text(err) +
                     " (a required program type, helper or map type is missing from this kernel)" +
                     std::string(kHint));
+}
+
+// Both objects' CO-RE relocations against one cut of the kernel BTF: see
+// core_btf.h for why not the whole of it.
+std::unique_ptr<BtfFile> cut_kernel_btf_or_throw() {
+  if (access(kVmlinuxBtf, R_OK) != 0) throw EngineError(kNoBtf + std::string(kHint));
+  std::size_t socket_size = 0;
+  std::size_t tls_size = 0;
+  const void* socket_elf = http_statistics__elf_bytes(&socket_size);
+  const void* tls_elf = http_statistics_tls__elf_bytes(&tls_size);
+  try {
+    return std::make_unique<BtfFile>(
+        cut_kernel_btf({{static_cast<const std::byte*>(socket_elf), socket_size},
+                        {static_cast<const std::byte*>(tls_elf), tls_size}},
+                       kVmlinuxBtf));
+  } catch (const std::exception& e) {
+    throw EngineError(std::string("reading the kernel BTF failed: ") + e.what() + kHint);
+  }
 }
 
 }  // namespace
@@ -71,7 +90,9 @@ BpfEngine::BpfEngine(EngineOptions options)
   ncpus_ = libbpf_num_possible_cpus();
   if (ncpus_ <= 0) throw EngineError("cannot count possible CPUs: " + errno_text(ncpus_));
 
-  skel_.reset(http_statistics__open());
+  kernel_btf_ = cut_kernel_btf_or_throw();
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = kernel_btf_->path().c_str());
+  skel_.reset(http_statistics__open_opts(&open_opts));
   if (!skel_) throw EngineError("opening the BPF object failed: " + errno_text(errno) + kHint);
   // Per-CPU values are preallocated: on many CPUs fewer series fit the budget.
   const std::uint64_t per_series = static_cast<std::uint64_t>(ncpus_) * sizeof(hs_stats_value);
@@ -114,7 +135,7 @@ BpfEngine::BpfEngine(EngineOptions options)
   keep(progs->hs_accept, bpf_program__attach(progs->hs_accept), "hs_accept",
        "tracepoint syscalls/sys_exit_accept");
   keep(progs->hs_process_exit, bpf_program__attach(progs->hs_process_exit), "hs_process_exit",
-       "tp_btf sched_process_exit");
+       "tracepoint sched/sched_process_exit");
 
   events_.reset(ring_buffer__new(
       bpf_map__fd(skel_->maps.events),
@@ -138,6 +159,7 @@ BpfEngine::BpfEngine(EngineOptions options)
 
   if (!options.tls) {
     tls_status_ = "nothing for HTTPS (--tls off)";
+    kernel_btf_.reset();
     return;
   }
   if (!options.defer_tls) attach_tls();
@@ -148,11 +170,12 @@ void BpfEngine::attach_tls() {
   const auto libraries = find_libssl_files();
   if (libraries.empty()) {
     tls_status_ = "nothing for HTTPS: no libssl.so.3 found on this host";
+    kernel_btf_.reset();
     return;
   }
   // HTTPS is an addition: plaintext counting goes on without it.
   try {
-    tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries);
+    tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries, kernel_btf_->path());
     tls_status_ =
         "hs_ssl_* -> uprobes on SSL_read, SSL_read_ex, SSL_write, SSL_write_ex, SSL_free in";
     for (const auto& lib : tls_->libraries()) tls_status_ += " " + lib;
@@ -160,6 +183,7 @@ void BpfEngine::attach_tls() {
   } catch (const std::runtime_error& e) {
     tls_status_ = std::string("nothing for HTTPS: ") + e.what();
   }
+  kernel_btf_.reset();
 }
 
 std::string BpfEngine::tls_describe() const { return tls_status_; }

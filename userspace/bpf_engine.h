@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core_btf.h"
 #include "snapshot.h"
 #include "tls_probes.h"
 #include "tracefs.h"
@@ -97,6 +98,8 @@ class BpfEngine {
   };
 
   std::unique_ptr<TracefsMount> tracefs_;
+  // What CO-RE relocates against, kept until the TLS object has loaded too.
+  std::unique_ptr<BtfFile> kernel_btf_;
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> skel_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<Attached> attached_;

@@ -40,10 +40,12 @@ struct Probe {
 
 }  // namespace
 
-TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries)
+TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
+                     const std::string& kernel_btf)
     : skel_(nullptr, http_statistics_tls__destroy) {
   const auto started = std::chrono::steady_clock::now();
-  skel_.reset(http_statistics_tls__open());
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = kernel_btf.c_str());
+  skel_.reset(http_statistics_tls__open_opts(&opts));
   if (!skel_) throw std::runtime_error("opening the TLS BPF object failed: " + errno_text(errno));
   share_maps(skel_->obj, shared);
   if (int err = http_statistics_tls__load(skel_.get()); err)

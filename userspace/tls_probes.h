@@ -21,9 +21,11 @@ namespace hs {
 class TlsProbes {
  public:
   // Loads the TLS programs with every map they share reused from `shared`
-  // (the loaded socket-side object) and attaches them to each library file.
+  // (the loaded socket-side object) and attaches them to each library file;
+  // CO-RE relocations use the kernel BTF at `kernel_btf` (a BtfFile's path).
   // Throws std::runtime_error when loading or attaching fails.
-  TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries);
+  TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
+            const std::string& kernel_btf);
   ~TlsProbes();
   TlsProbes(const TlsProbes&) = delete;
   TlsProbes& operator=(const TlsProbes&) = delete;

@@ -27,7 +27,7 @@ constexpr std::array<Program, 6> kPrograms = {{
     {"hs_sockops", "sockops /sys/fs/cgroup"},
     {"hs_accept4", "tracepoint/syscalls/sys_exit_accept4"},
     {"hs_accept", "tracepoint/syscalls/sys_exit_accept"},
-    {"hs_process_exit", "tp_btf/sched_process_exit"},
+    {"hs_process_exit", "tracepoint/sched/sched_process_exit"},
     {"hs_ingress", "cgroup_skb/ingress /sys/fs/cgroup"},
     {"hs_egress", "cgroup_skb/egress /sys/fs/cgroup"},
 }};

@@ -48,7 +48,7 @@ FILESYSTEMS = "nodev\tsysfs\nnodev\tproc\nnodev\tcgroup\nnodev\tcgroup2\nnodev\t
 # Rows that must pass on any machine that can run the daemon.
 REQUIRED_ON_A_REAL_KERNEL = [
     "kernel version", "kernel BTF", "bpf() syscall", "cgroup v2", "tracefs",
-    "syscall tracepoints", "privileges", "daemon check",
+    "syscall tracepoints", "exit tracepoint", "privileges", "daemon check",
 ]
 # HTTPS rows besides program types and helpers; they pass on the machines the
 # tests run on (Debian 12 kernels have uprobes; nginx and curl bring libssl3).
@@ -144,10 +144,8 @@ class FakeSystem:
         self.procfs = os.path.join(root, "procfs")
         self.features_path = os.path.join(root, "features.json")
         programs, maps, helpers = union(needs)
-        # bpftool names; tp_btf programs are BPF_PROG_TYPE_TRACING, which
-        # bpftool reports as unavailable because it cannot probe it: they
-        # need raw tracepoints.
-        probed = (programs - {"tp_btf"}) | {"raw_tracepoint"}
+        # bpftool names.
+        probed = programs | {"raw_tracepoint"}
         prog_types = {f"have_{t}_prog_type": True for t in probed}
         prog_types.update({"have_tracing_prog_type": False, "have_xdp_prog_type": False})
         self.features = {
@@ -414,10 +412,8 @@ class KernelCheckCase(unittest.TestCase):
         checked_maps = {n.split()[-1] for n in checks if n.startswith("map type ")}
         self.assertEqual(checked_programs, programs)
         self.assertEqual(checked_maps, maps)
-        # Helpers by the program types of each object. tp_btf's helpers
-        # cannot be probed by bpftool (the daemon check loads it); every other
-        # helper an object calls is checked for its program types, and
-        # nothing else.
+        # Helpers by the program types of each object: every helper an
+        # object calls is checked for its program types, and nothing else.
         helper_rows = [re.fullmatch(r"helper (\w+) \((\w+)\)", n) for n in checks
                        if n.startswith("helper ")]
         self.assertTrue(all(helper_rows), [n for n in checks if n.startswith("helper ")])
@@ -425,7 +421,7 @@ class KernelCheckCase(unittest.TestCase):
             with self.subTest(object=name):
                 checked = {m.group(1) for m in helper_rows if m.group(2) in needs.programs}
                 self.assertEqual(checked, needs.helpers)
-        self.assertEqual({m.group(2) for m in helper_rows}, programs - {"tp_btf"})
+        self.assertEqual({m.group(2) for m in helper_rows}, programs)
 
         def cost(kind, value):
             users = [o for o, n in self.needs.items() if value in getattr(n, kind)]
@@ -566,15 +562,16 @@ class KernelCheckCase(unittest.TestCase):
         self.fake.remove("sysfs/kernel/btf")
         status, checks, text = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 1)
-        self.assert_only_these_fail(checks, ["kernel BTF", "program type tp_btf"])
+        self.assert_only_these_fail(checks, ["kernel BTF"])
         self.assertIn("CONFIG_DEBUG_INFO_BTF=y", checks["kernel BTF"]["fix"])
         self.assertIn("fix: use a kernel built with CONFIG_DEBUG_INFO_BTF=y", text)
 
-    def test_btf_without_the_exit_tracepoint(self):
-        self.fake.write("sysfs/kernel/btf/vmlinux", b"\x9f\xeb\x01\x00fake\x00task_struct\x00")
+    def test_no_exit_tracepoint(self):
+        self.fake.remove("sysfs/kernel/tracing/events/sched")
         status, checks, _ = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 1)
-        self.assert_only_these_fail(checks, ["program type tp_btf"])
+        self.assert_only_these_fail(checks, ["exit tracepoint"])
+        self.assertIn("CONFIG_TRACEPOINTS=y", checks["exit tracepoint"]["fix"])
 
     def test_missing_program_types(self):
         progs = self.fake.features["program_types"]
@@ -584,12 +581,6 @@ class KernelCheckCase(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assert_only_these_fail(checks, ["program type cgroup_skb", "program type sock_ops"])
         self.assertIn("CONFIG_CGROUP_BPF", checks["program type cgroup_skb"]["fix"])
-
-    def test_no_raw_tracepoints(self):
-        self.fake.features["program_types"]["have_raw_tracepoint_prog_type"] = False
-        status, checks, _ = self.check_both_ways(self.fake.args())
-        self.assertEqual(status, 1)
-        self.assert_only_these_fail(checks, ["program type tp_btf"])
 
     def test_missing_map_type_and_helpers(self):
         self.fake.features["map_types"]["have_ringbuf_map_type"] = False
@@ -720,10 +711,12 @@ class KernelCheckCase(unittest.TestCase):
         exist then comes from the kernel configuration."""
         self.fake.remove("sysfs/kernel/tracing")
         self.fake.write("procfs/self/mountinfo", HEALTHY_MOUNTINFO.replace("tracefs", "x"))
-        self.fake.features["system_config"] = {"CONFIG_FTRACE_SYSCALLS": "y"}
+        self.fake.features["system_config"] = {"CONFIG_FTRACE_SYSCALLS": "y",
+                                               "CONFIG_TRACEPOINTS": "y"}
         status, checks, _ = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 0, checks)
         self.assertIn("not mounted", checks["tracefs"]["detail"])
+        self.assertEqual(checks["exit tracepoint"]["result"], "PASS")
         self.fake.features["system_config"] = {"CONFIG_FTRACE_SYSCALLS": None}
         status, checks, _ = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 1)
