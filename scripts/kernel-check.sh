@@ -266,43 +266,35 @@ else
   record "tracefs" FAIL "the kernel has no tracefs" "use a kernel built with CONFIG_TRACING=y"
 fi
 
-# ---- the syscall tracepoints sys_exit_accept4 and sys_exit_accept
-if [[ -n $tracing ]]; then
-  missing=()
-  for e in sys_exit_accept4 sys_exit_accept; do
-    [[ -e $tracing/events/syscalls/$e ]] || missing+=("$e")
-  done
-  if ((${#missing[@]} == 0)); then
-    record "syscall tracepoints" PASS "sys_exit_accept4, sys_exit_accept"
-  else
-    record "syscall tracepoints" FAIL "missing: ${missing[*]}" "use a kernel built with CONFIG_FTRACE_SYSCALLS=y"
+# ---- tracepoints the engine attaches to. tracepoint_row NAME CONFIG EVENT...
+# looks for each EVENT (group/name) in tracefs, or else asks the kernel
+# configuration whether CONFIG makes them.
+tracepoint_row() {
+  local name=$1 config=$2 e
+  shift 2
+  if [[ -n $tracing ]]; then
+    local missing=() found=()
+    for e in "$@"; do
+      if [[ -e $tracing/events/$e ]]; then found+=("${e#*/}"); else missing+=("${e#*/}"); fi
+    done
+    if ((${#missing[@]} == 0)); then
+      record "$name" PASS "$(printf '%s, ' "${found[@]}" | sed 's/, $//')"
+    else
+      record "$name" FAIL "missing: ${missing[*]}" "use a kernel built with $config=y"
+    fi
+    return
   fi
-else
-  case $(kconfig CONFIG_FTRACE_SYSCALLS) in
-    y) record "syscall tracepoints" PASS "CONFIG_FTRACE_SYSCALLS=y" ;;
-    n | m) record "syscall tracepoints" FAIL "CONFIG_FTRACE_SYSCALLS is not set" \
-      "use a kernel built with CONFIG_FTRACE_SYSCALLS=y" ;;
-    *) record "syscall tracepoints" WARN "unknown: tracefs is not readable and the kernel config is not available" \
+  case $(kconfig "$config") in
+    y) record "$name" PASS "$config=y" ;;
+    n | m) record "$name" FAIL "$config is not set" "use a kernel built with $config=y" ;;
+    *) record "$name" WARN "unknown: tracefs is not readable and the kernel config is not available" \
       "run as root, or rely on the daemon check" ;;
   esac
-fi
-
-# ---- the scheduler's sched_process_exit tracepoint: a counted process is gone
-if [[ -n $tracing ]]; then
-  if [[ -e $tracing/events/sched/sched_process_exit ]]; then
-    record "exit tracepoint" PASS "sched/sched_process_exit"
-  else
-    record "exit tracepoint" FAIL "sched/sched_process_exit is missing" "use a kernel built with CONFIG_TRACEPOINTS=y"
-  fi
-else
-  case $(kconfig CONFIG_TRACEPOINTS) in
-    y) record "exit tracepoint" PASS "CONFIG_TRACEPOINTS=y" ;;
-    n | m) record "exit tracepoint" FAIL "CONFIG_TRACEPOINTS is not set" \
-      "use a kernel built with CONFIG_TRACEPOINTS=y" ;;
-    *) record "exit tracepoint" WARN "unknown: tracefs is not readable and the kernel config is not available" \
-      "run as root, or rely on the daemon check" ;;
-  esac
-fi
+}
+# Which process owns an accepted connection.
+tracepoint_row "syscall tracepoints" CONFIG_FTRACE_SYSCALLS syscalls/sys_exit_accept4 syscalls/sys_exit_accept
+# A counted process is gone.
+tracepoint_row "exit tracepoint" CONFIG_TRACEPOINTS sched/sched_process_exit
 
 # ---- lockdown: confidentiality mode takes bpf_probe_read_kernel away, which
 # the accept tracepoints need; integrity is fine.
