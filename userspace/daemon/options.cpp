@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "arguments.h"
+
 #include <charconv>
 #include <regex>
 
@@ -39,28 +41,16 @@ Options:
 std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
                                            std::string& error) {
   DaemonOptions o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (const auto eq = a.find('='); eq != std::string::npos) {
-        out = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= args.size()) {
-        error = "option " + a + " needs a value";
-        return false;
-      }
-      out = args[++i];
-      return true;
-    };
-    auto is = [&](const char* name) {
-      return a == name || a.rfind(std::string(name) + "=", 0) == 0;
-    };
+  Arguments in(args);
+  while (in.next()) {
+    const std::string& a = in.current();
+    auto value = [&](std::string& out) { return in.value(out, error); };
+    auto is = [&](const char* name) { return in.is(name); };
     if (a == "-h" || a == "--help") {
       o.mode = DaemonOptions::Mode::Help;
     } else if (a == "--version") {
       o.mode = DaemonOptions::Mode::Version;
-    } else if (a == "check" && i == 0) {
+    } else if (a == "check" && in.first()) {
       o.mode = DaemonOptions::Mode::Check;
     } else if (is("--metrics-address")) {
       if (!value(o.metrics_address)) return std::nullopt;

@@ -1,5 +1,7 @@
 #include "top_options.h"
 
+#include "arguments.h"
+
 #include <charconv>
 
 namespace hs {
@@ -43,23 +45,11 @@ bool parse_count(const std::string& v, std::size_t& out) {
 std::optional<TopOptions> parse_top_options(const std::vector<std::string>& args,
                                             std::string& error) {
   TopOptions o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto is = [&](const char* name) {
-      return a == name || a.rfind(std::string(name) + "=", 0) == 0;
-    };
-    auto value = [&](std::string& out) {
-      if (const auto eq = a.find('='); eq != std::string::npos) {
-        out = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= args.size()) {
-        error = "option " + a + " needs a value";
-        return false;
-      }
-      out = args[++i];
-      return true;
-    };
+  Arguments in(args);
+  while (in.next()) {
+    const std::string& a = in.current();
+    auto is = [&](const char* name) { return in.is(name); };
+    auto value = [&](std::string& out) { return in.value(out, error); };
     auto count = [&](const char* name, std::size_t& out) {
       std::string v;
       if (!value(v)) return false;
