@@ -10,7 +10,6 @@ memory cgroup (5.11 on, so every kernel the daemon supports) never ask for
 it; it stays for the RLIMIT_MEMLOCK fallback. Needs root.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import test_main  # noqa: E402
 
 import exposition  # noqa: E402
 from processes import (
@@ -31,7 +31,6 @@ from processes import (
     free_port,
     http_get,
     http_request,
-    require_root,
     stop_process,
     wait_until,
 )
@@ -206,17 +205,6 @@ class Capabilities(unittest.TestCase):
         self.assertEqual(counted, {"plain": 1, "https": 1, "https_private": 0}, log)
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--daemon", required=True)
-    ARGS, rest = p.parse_known_args()
-    skip = require_root("the daemon loads BPF programs")
-    if skip is not None:
-        return skip
-    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = test_main.arguments("daemon")
+    sys.exit(test_main.run(needs_root="the daemon loads BPF programs"))

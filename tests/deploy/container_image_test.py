@@ -4,7 +4,6 @@ Debian package that owns a shared library the built daemon links, and puts
 the binary where the systemd unit expects it too. (No container runtime is
 needed to check that; none builds the image here.)"""
 
-import argparse
 import os
 import re
 import subprocess
@@ -12,6 +11,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import test_main  # noqa: E402
 
 import unit_file  # noqa: E402
 
@@ -82,14 +82,6 @@ class ContainerImage(unittest.TestCase):
         self.assertEqual(entrypoint, [f'["{exec_start}"]'])
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--daemon", required=True)
-    ARGS, rest = p.parse_known_args()
-    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = test_main.arguments("daemon")
+    sys.exit(test_main.run())

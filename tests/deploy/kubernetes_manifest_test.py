@@ -10,7 +10,6 @@ the daemon accepts and that agree with the mounts and ports, and a
 PodMonitor that finds the pods and names the job as the alert rules do.
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -18,6 +17,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import test_main  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -352,14 +352,6 @@ class KubernetesManifest(unittest.TestCase):
         )
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--daemon", required=True)
-    ARGS, rest = p.parse_known_args()
-    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = test_main.arguments("daemon")
+    sys.exit(test_main.run())

@@ -11,19 +11,19 @@ it: each dashboard query must return a non-empty result and each rule must
 evaluate without error. Needs root (the daemon loads BPF programs).
 """
 
-import argparse
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import test_main  # noqa: E402
 
 import yaml  # noqa: E402
 
 import dashboard_queries  # noqa: E402
 import exposition  # noqa: E402
 import promql_names  # noqa: E402
-from processes import Daemon, PythonHttpServer, http_request, require_root, wait_until  # noqa: E402
+from processes import Daemon, PythonHttpServer, http_request, wait_until  # noqa: E402
 from prometheus_server import PrometheusServer, config_for_test  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -165,18 +165,6 @@ class MetricsCoverage(unittest.TestCase):
             self.assertEqual(firing, [])
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--daemon", required=True)
-    p.add_argument("--prometheus", required=True)
-    ARGS, rest = p.parse_known_args()
-    skip = require_root("the daemon loads BPF programs")
-    if skip is not None:
-        return skip
-    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = test_main.arguments("daemon", "prometheus")
+    sys.exit(test_main.run(needs_root="the daemon loads BPF programs"))

@@ -10,7 +10,6 @@ must: the listen address, where the output goes, and no restart on failure.
 Needs root.
 """
 
-import argparse
 import http.client
 import json
 import os
@@ -22,6 +21,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import test_main  # noqa: E402
 
 import exposition  # noqa: E402
 import required_capabilities  # noqa: E402
@@ -34,7 +34,6 @@ from processes import (
     free_port,
     http_get,
     http_request,
-    require_root,
     wait_until,
 )
 
@@ -292,17 +291,6 @@ class SystemdService(unittest.TestCase):
         self.assertEqual(left, [], "BPF programs outlived the service")
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--daemon", required=True)
-    ARGS, rest = p.parse_known_args()
-    skip = require_root("systemd and the daemon need it")
-    if skip is not None:
-        return skip
-    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = test_main.arguments("daemon")
+    sys.exit(test_main.run(needs_root="systemd and the daemon need it"))

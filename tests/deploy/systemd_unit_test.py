@@ -5,7 +5,6 @@ security, exposure 4.0 at most, and the directives the design relies on),
 grants exactly the capabilities the daemon needs, and agrees with the
 daemon's defaults. Running it for real is deploy_systemd_service."""
 
-import argparse
 import os
 import re
 import shutil
@@ -15,6 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import test_main  # noqa: E402
 
 import unit_file  # noqa: E402
 from required_capabilities import REQUIRED  # noqa: E402
@@ -137,14 +137,6 @@ class SystemdUnit(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--daemon", required=True)
-    ARGS, rest = p.parse_known_args()
-    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
-    return 0 if result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = test_main.arguments("daemon")
+    sys.exit(test_main.run())
