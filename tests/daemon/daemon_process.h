@@ -3,13 +3,13 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "ci.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 
@@ -27,12 +27,12 @@ std::set<int> programs_held_by(int pid);
 bool have_root();
 
 // Skips a test that needs root, or fails it under CI, where kernel tests must run.
-#define REQUIRE_ROOT()                                                        \
-  do {                                                                        \
-    if (!::hs::test::have_root()) {                                           \
-      if (std::getenv("CI")) FAIL() << "kernel tests must run as root in CI"; \
-      GTEST_SKIP() << "needs root (loads BPF programs)";                      \
-    }                                                                         \
+#define REQUIRE_ROOT()                                                                  \
+  do {                                                                                  \
+    if (!::hs::test::have_root()) {                                                     \
+      if (::hs::test::running_in_ci()) FAIL() << "kernel tests must run as root in CI"; \
+      GTEST_SKIP() << "needs root (loads BPF programs)";                                \
+    }                                                                                   \
   } while (0)
 
 // The host name the Scope probe uses for node ids (no SCOPE_HOSTNAME in tests).

@@ -12,30 +12,9 @@ std::unique_ptr<BpfEngine> KernelTest::engine_;
 std::unique_ptr<Aggregator> KernelTest::aggregator_;
 std::optional<std::string> KernelTest::engine_error_;
 
-bool running_in_ci() {
-  const char* ci = std::getenv("CI");
-  if (!ci) return false;
-  const std::string v = ci;
-  return !v.empty() && v != "0" && v != "false";
-}
-
 std::string series_name(const SeriesKey& key) {
   return std::string(method_name(key.method)) + " " + std::to_string(key.status) +
          (key.tls ? " https" : "");
-}
-
-std::string counts_diff(const Counts& got, const Counts& want) {
-  std::ostringstream out;
-  Counts all = got;
-  all.insert(want.begin(), want.end());
-  for (const auto& [key, unused] : all) {
-    const auto g = got.find(key);
-    const auto w = want.find(key);
-    const std::uint64_t gv = g == got.end() ? 0 : g->second;
-    const std::uint64_t wv = w == want.end() ? 0 : w->second;
-    if (gv != wv) out << key << ": got " << gv << ", want " << wv << "\n";
-  }
-  return out.str();
 }
 
 const ProcessSnapshot* find_process(const Snapshot& snap, pid_t pid) {

@@ -16,19 +16,13 @@
 
 #include "aggregator.h"
 #include "bpf_engine.h"
+#include "ci.h"
+#include "counts.h"
 #include "snapshot.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 
 namespace hs::test {
-
-// Response counts of one process by "METHOD STATUS" ("GET 200"), the way the
-// failure messages should read. Only non-zero series appear.
-using Counts = std::map<std::string, std::uint64_t>;
-
-// What differs between two Counts, one line per series ("" when equal); for
-// maps too large for gtest to print in full.
-std::string counts_diff(const Counts& got, const Counts& want);
 
 // "GET 200" for a series key ("GET 200 https" for one counted inside TLS).
 std::string series_name(const SeriesKey& key);
@@ -73,9 +67,5 @@ class KernelTest : public ::testing::Test {
   static std::unique_ptr<Aggregator> aggregator_;
   static std::optional<std::string> engine_error_;
 };
-
-// True when the CI environment variable is set to something other than
-// "", "0" or "false".
-bool running_in_ci();
 
 }  // namespace hs::test

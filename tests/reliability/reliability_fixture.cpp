@@ -11,33 +11,12 @@
 
 namespace hs::test {
 
-bool running_in_ci() {
-  const char* ci = std::getenv("CI");
-  if (!ci) return false;
-  const std::string v = ci;
-  return !v.empty() && v != "0" && v != "false";
-}
-
 Counts counts_of(const ProcessSnapshot& p) {
   Counts out;
   for (const auto& [key, stats] : p.series)
     if (stats.count)
       out[std::string(method_name(key.method)) + " " + std::to_string(key.status)] += stats.count;
   return out;
-}
-
-std::string counts_diff(const Counts& got, const Counts& want) {
-  std::ostringstream out;
-  Counts all = got;
-  all.insert(want.begin(), want.end());
-  for (const auto& [key, unused] : all) {
-    const auto g = got.find(key);
-    const auto w = want.find(key);
-    const std::uint64_t gv = g == got.end() ? 0 : g->second;
-    const std::uint64_t wv = w == want.end() ? 0 : w->second;
-    if (gv != wv) out << key << ": got " << gv << ", want " << wv << "\n";
-  }
-  return out.str();
 }
 
 const ProcessSnapshot* find_server(const Snapshot& snap, const ForkedServer& server) {

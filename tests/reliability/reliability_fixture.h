@@ -19,6 +19,8 @@
 #include "aggregator.h"
 #include "bpf_engine.h"
 #include "cgroup_dir.h"
+#include "ci.h"
+#include "counts.h"
 #include "engine_maps.h"
 #include "forked_server.h"
 #include "snapshot.h"
@@ -26,16 +28,10 @@
 namespace hs::test {
 
 // Response counts of one process by "METHOD STATUS".
-using Counts = std::map<std::string, std::uint64_t>;
 Counts counts_of(const ProcessSnapshot& p);
-// What differs between two Counts, one line per series ("" when equal).
-std::string counts_diff(const Counts& got, const Counts& want);
 
 // The snapshot entry of exactly this server process (pid and start time).
 const ProcessSnapshot* find_server(const Snapshot& snap, const ForkedServer& server);
-
-// True when CI is set to something other than "", "0" or "false".
-bool running_in_ci();
 
 class ReliabilityTest : public ::testing::Test {
  protected:
