@@ -1,6 +1,8 @@
 #include "gzip.h"
 
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 
 namespace hs::prom {
@@ -68,16 +71,21 @@ bool accepts_gzip(std::string_view header) {
 
 // ISA-L's igzip instead of zlib: at its level 1 it compresses a large
 // exposition about six times faster than zlib's level 1, and smaller.
-struct GzipWriter::State {
+struct DeflateRun::State {
   isal_zstream stream{};  // holds the window: too large for a worker's stack
   std::unique_ptr<std::uint8_t[]> level_buffer;
   std::string out;
   std::size_t used = 0;  // bytes of `out` written so far
+  std::uint32_t crc = 0;
+  std::uint64_t size = 0;
 
-  // Runs the compressor over `data` (`last`: and ends the member).
-  void deflate(std::string_view data, bool last) {
+  // Runs the compressor over `data`; with `flush`, then empties it and aligns
+  // the output to a byte (a sync flush), without ending the stream.
+  void deflate(std::string_view data, bool flush) {
     // ISA-L counts in uint32_t: feed and drain at most 1 GiB at a time.
     constexpr std::size_t kChunk = std::size_t{1} << 30;
+    stream.flush = flush ? SYNC_FLUSH : NO_FLUSH;
+    stream.end_of_stream = 0;
     std::size_t in_pos = 0;
     for (;;) {
       if (used == out.size()) out.resize(out.size() + out.size() / 2 + 4096);
@@ -86,23 +94,21 @@ struct GzipWriter::State {
       // ISA-L's API is not const-correct; it never writes to next_in.
       stream.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data.data() + in_pos));
       stream.avail_in = static_cast<std::uint32_t>(in_n);
-      stream.end_of_stream = last && in_pos + in_n == data.size() ? 1 : 0;
       stream.next_out = reinterpret_cast<std::uint8_t*>(out.data() + used);
       stream.avail_out = static_cast<std::uint32_t>(out_n);
       if (isal_deflate(&stream) != COMP_OK) throw std::runtime_error("gzip: isal_deflate failed");
       in_pos += in_n - stream.avail_in;
       used += out_n - stream.avail_out;
-      // Done when all input is taken, and at the end when the trailer is out.
-      const bool drained = stream.avail_out != 0 && in_pos == data.size();
-      if (last ? stream.internal_state.state == ZSTATE_END : drained) return;
+      // Output room left over means all input taken (and a flush complete).
+      if (stream.avail_out != 0 && in_pos == data.size()) return;
     }
   }
 };
 
-GzipWriter::GzipWriter(int level, std::size_t expected_size) : state_(std::make_unique<State>()) {
+DeflateRun::DeflateRun(int level, std::size_t expected_size) : state_(std::make_unique<State>()) {
   // ISA-L's levels run 0-3; gzip's 1-9 map onto 1-3. Above 1 they cost more
   // time for little or no gain on exposition text (level 3 is ~5 times slower
-  // for 4% less), so the exporter uses 1.
+  // for 4% less), so the exporter uses 1; ISA-L's level 0 is no faster on it.
   const std::uint32_t isal_level = level <= 1 ? 1 : level <= 5 ? 2 : 3;
   const std::size_t level_buffer_size = isal_level == 1   ? ISAL_DEF_LVL1_DEFAULT
                                         : isal_level == 2 ? ISAL_DEF_LVL2_DEFAULT
@@ -112,25 +118,68 @@ GzipWriter::GzipWriter(int level, std::size_t expected_size) : state_(std::make_
   state_->stream.level = isal_level;
   state_->stream.level_buf = state_->level_buffer.get();
   state_->stream.level_buf_size = static_cast<std::uint32_t>(level_buffer_size);
-  state_->stream.gzip_flag = IGZIP_GZIP;
+  state_->stream.gzip_flag = IGZIP_DEFLATE;
   // Exposition text shrinks about tenfold; the output grows if it does not.
   state_->out.resize(expected_size / 8 + 1024);
 }
 
-GzipWriter::~GzipWriter() = default;
+DeflateRun::~DeflateRun() = default;
+DeflateRun::DeflateRun(DeflateRun&&) noexcept = default;
+DeflateRun& DeflateRun::operator=(DeflateRun&&) noexcept = default;
 
-void GzipWriter::write(std::string_view data) {
-  if (!state_) throw std::logic_error("GzipWriter::write after finish");
+void DeflateRun::write(std::string_view data) {
+  if (!state_) throw std::logic_error("DeflateRun::write after finish");
+  if (data.empty()) return;
+  state_->crc = crc32_gzip_refl(state_->crc, reinterpret_cast<const unsigned char*>(data.data()),
+                                data.size());
+  state_->size += data.size();
   state_->deflate(data, false);
 }
 
-std::string GzipWriter::finish() {
-  if (!state_) throw std::logic_error("GzipWriter::finish called twice");
+DeflateRun::Compressed DeflateRun::finish() {
+  if (!state_) throw std::logic_error("DeflateRun::finish called twice");
   state_->deflate({}, true);
-  std::string out = std::move(state_->out);
-  out.resize(state_->used);
+  Compressed done{std::move(state_->out), state_->crc, state_->size};
+  done.deflate.resize(state_->used);
   state_.reset();
+  return done;
+}
+
+namespace {
+
+void put_le32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+}  // namespace
+
+std::string gzip_join(std::span<const DeflateRun::Compressed> runs) {
+  // No name, no time, no extra flags; made on Unix.
+  constexpr std::string_view kHeader("\x1f\x8b\x08\0\0\0\0\0\0\x03", 10);
+  // The runs end byte-aligned and not final: an empty final block with fixed
+  // codes (BFINAL=1, BTYPE=01, end-of-block) ends the stream.
+  constexpr std::string_view kLastBlock("\x03\0", 2);
+  std::size_t bytes = kHeader.size() + kLastBlock.size() + 8;
+  for (const auto& run : runs) bytes += run.deflate.size();
+  std::string out;
+  out.reserve(bytes);
+  out += kHeader;
+  std::uint32_t crc = 0;
+  std::uint64_t size = 0;
+  for (const auto& run : runs) {
+    out += run.deflate;
+    crc = static_cast<std::uint32_t>(::crc32_combine(crc, run.crc, static_cast<z_off_t>(run.size)));
+    size += run.size;
+  }
+  out += kLastBlock;
+  put_le32(out, crc);
+  put_le32(out, static_cast<std::uint32_t>(size));  // ISIZE: the size modulo 2^32
   return out;
+}
+
+std::string GzipWriter::finish() {
+  const DeflateRun::Compressed run = run_.finish();
+  return gzip_join({&run, 1});
 }
 
 std::string gzip_compress(std::string_view data, int level) {

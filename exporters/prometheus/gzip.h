@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -12,26 +14,55 @@ namespace hs::prom {
 // ("gzip;q=0" refuses), "x-gzip" and "*"; codings are case-insensitive.
 bool accepts_gzip(std::string_view accept_encoding);
 
-// A gzip member (RFC 1952) compressed as its content arrives in pieces, so
-// that content never has to exist as a whole.
-class GzipWriter {
+// One run of a gzip member's content, compressed on its own as it arrives in
+// pieces: raw DEFLATE blocks that end byte-aligned and not final. Runs of
+// consecutive content, compressed at the same time on different threads, join
+// in order into one member (gzip_join). Each starts without the previous
+// run's history, which costs a few hundred bytes per run.
+class DeflateRun {
  public:
   // `level` as gzip's, 1 (fastest) to 9; `expected_size` (of the content)
   // only sizes the first output buffer.
-  explicit GzipWriter(int level, std::size_t expected_size = 0);
-  ~GzipWriter();
-  GzipWriter(const GzipWriter&) = delete;
-  GzipWriter& operator=(const GzipWriter&) = delete;
+  explicit DeflateRun(int level, std::size_t expected_size = 0);
+  ~DeflateRun();
+  DeflateRun(const DeflateRun&) = delete;
+  DeflateRun& operator=(const DeflateRun&) = delete;
+  DeflateRun(DeflateRun&&) noexcept;
+  DeflateRun& operator=(DeflateRun&&) noexcept;
 
   // Appends `data` to the content. Throws std::runtime_error if the
   // compressor fails, std::logic_error after finish().
   void write(std::string_view data);
-  // Ends the member and returns all of it. Once only.
-  std::string finish();
+
+  struct Compressed {
+    std::string deflate;     // the blocks
+    std::uint32_t crc = 0;   // CRC-32 of the content
+    std::uint64_t size = 0;  // bytes of content
+  };
+  // Ends the run. Once only.
+  Compressed finish();
 
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+// The gzip member (RFC 1952) holding the runs' contents in order.
+std::string gzip_join(std::span<const DeflateRun::Compressed> runs);
+
+// A gzip member compressed as its content arrives in pieces, so that content
+// never has to exist as a whole.
+class GzipWriter {
+ public:
+  explicit GzipWriter(int level, std::size_t expected_size = 0) : run_(level, expected_size) {}
+
+  // As DeflateRun's.
+  void write(std::string_view data) { run_.write(data); }
+  // Ends the member and returns all of it. Once only.
+  std::string finish();
+
+ private:
+  DeflateRun run_;
 };
 
 // `data` as a gzip member (RFC 1952); `level` as GzipWriter's.

@@ -18,6 +18,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include "exposition.h"
 #include "snapshot.h"
 
 namespace hs::prom {
@@ -44,13 +45,18 @@ using SnapshotFn = std::function<std::shared_ptr<const Snapshot>()>;
 
 // Builds the metric families from the latest snapshot each time it is
 // collected (a plain prometheus::Collectable: prometheus-cpp's own Exposer
-// could serve it too).
+// could serve it too, with the same text /metrics serves).
 class SnapshotCollector : public prometheus::Collectable {
  public:
   SnapshotCollector(SnapshotFn snapshots, ExporterOptions options);
 
   // A null snapshot yields only the exporter's own metrics.
   std::vector<prometheus::MetricFamily> Collect() const override;
+
+  // The same content before it becomes metric families: /metrics writes its
+  // text straight from the selected series (render_exposition). Counts the
+  // series drops as Collect() does.
+  Scrape scrape() const;
 
  private:
   SnapshotFn snapshots_;

@@ -1,7 +1,5 @@
 #include "text_format.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -12,7 +10,7 @@
 #include <limits>
 #include <string_view>
 
-#include "gzip.h"
+#include "text_primitives.h"
 
 namespace hs::prom {
 namespace {
@@ -21,53 +19,18 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-// The longest number written: "-1.797693134862316e+308" (23), an int64 (20).
-constexpr std::size_t kMaxNumber = 24;
+using text::kMaxNumber;
+using text::put;
+using text::put_double;
+using text::put_escaped;
+using text::put_int;
+using text::put_uint;
 
 // Room a line needs besides the family name and the metric's labels: the
 // longest suffix ("_bucket"), the braces, an extra label (`,quantile="` and a
 // number and `"`), the space, the value, a timestamp and the newline.
 constexpr std::size_t kLineExtra =
     7 + 2 + 11 + kMaxNumber + 1 + 1 + kMaxNumber + 1 + kMaxNumber + 1;
-
-char* put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
-char* put_int(char* p, std::int64_t v) { return std::to_chars(p, p + kMaxNumber, v).ptr; }
-
-char* put_uint(char* p, std::uint64_t v) { return std::to_chars(p, p + kMaxNumber, v).ptr; }
-
-// TextSerializer writes a double to a classic-locale ostream with precision 16
-// in the default float field, i.e. printf's "%.16g", which std::to_chars
-// reproduces; NaN and the infinities it spells itself.
-char* put_double(char* p, double v) {
-  if (std::isnan(v)) return put(p, "Nan");
-  if (std::isinf(v)) return put(p, v < 0 ? "-Inf" : "+Inf");
-  // Counts held in doubles are the common case. An integer below 10^16 has at
-  // most 16 digits, which %.16g prints in full without an exponent; integer
-  // formatting is several times cheaper. -0 keeps its sign ("-0") below.
-  if (std::fabs(v) < 1e16 && v != 0) {
-    const auto whole = static_cast<std::int64_t>(v);
-    if (static_cast<double>(whole) == v) return put_int(p, whole);
-  }
-  return std::to_chars(p, p + kMaxNumber, v, std::chars_format::general, 16).ptr;
-}
-
-// Label values escape backslash, double quote and line feed (as "\n").
-char* put_escaped(char* p, std::string_view s) {
-  // Most values need no escape: a branch-free scan the compiler vectorises,
-  // then one copy.
-  bool plain = true;
-  for (const char c : s) plain &= (c != '\\') & (c != '"') & (c != '\n');
-  if (plain) return put(p, s);
-  for (const char c : s) {
-    if (c == '\\' || c == '"' || c == '\n') *p++ = '\\';
-    *p++ = c == '\n' ? 'n' : c;
-  }
-  return p;
-}
 
 std::string_view type_name(MetricType type) {
   switch (type) {
@@ -146,37 +109,16 @@ class BoundTexts {
   std::vector<Entry> entries_;
 };
 
-// A large scrape writes tens of megabytes into fresh memory, and faulting it in
-// 4 KiB pages cost more than writing it. Asking for transparent huge pages
-// (where the kernel offers them on request) makes that one fault per 2 MiB.
-void back_with_huge_pages(std::string& s) {
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  const auto begin = reinterpret_cast<std::uintptr_t>(s.data());
-  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const std::uintptr_t last = (begin + s.capacity()) & ~(kHuge - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-}
-
 // Writes families line by line. Each metric reserves room for all its lines,
 // then writes them through a plain pointer; its labels are escaped once, not
 // once per line.
 class ExpositionWriter {
  public:
-  // Everything in one string, reserved at `expected` bytes.
-  explicit ExpositionWriter(std::size_t expected) {
-    out_.reserve(expected);
-    back_with_huge_pages(out_);
-  }
-
-  // Pieces of about `piece_size` bytes handed to `sink` as they are done.
-  ExpositionWriter(std::size_t piece_size, const TextSink& sink)
-      : sink_(&sink), piece_size_(piece_size) {
-    out_.reserve(2 * piece_size);
-  }
+  explicit ExpositionWriter(TextBuffer& out) : out_(out) {}
 
   void family(const MetricFamily& f) {
     name_ = f.name;
-    char* p = open(2 * f.name.size() + f.help.size() + 32);
+    char* p = out_.open(2 * f.name.size() + f.help.size() + 32);
     if (!f.help.empty()) {
       p = put(p, "# HELP ");
       p = put(p, f.name);
@@ -189,28 +131,15 @@ class ExpositionWriter {
     *p++ = ' ';
     p = put(p, type_name(f.type));
     *p++ = '\n';
-    close(p);
-    for (const ClientMetric& m : f.metric) {
-      metric(f.type, m);
-      if (sink_ && out_.size() >= piece_size_) {
-        (*sink_)(out_);
-        out_.clear();
-      }
-    }
-  }
-
-  // The text, or with a sink, the last piece handed over (and nothing).
-  std::string take() && {
-    if (sink_ && !out_.empty()) (*sink_)(out_);
-    if (sink_) out_.clear();
-    return std::move(out_);
+    out_.close(p);
+    for (const ClientMetric& m : f.metric) metric(f.type, m);
   }
 
  private:
   void metric(MetricType type, const ClientMetric& m) {
     set_labels(m);
     timestamp_ms_ = m.timestamp_ms;
-    char* p = open(line_count(type, m) * (name_.size() + labels_.size() + kLineExtra));
+    char* p = out_.open(line_count(type, m) * (name_.size() + labels_.size() + kLineExtra));
     switch (type) {
       case MetricType::Counter:
         p = put_double(head(p, ""), m.counter.value);
@@ -231,7 +160,7 @@ class ExpositionWriter {
         p = histogram(p, m.histogram);
         break;
     }
-    close(p);
+    out_.close(p);
   }
 
   char* summary(char* p, const ClientMetric::Summary& s) const {
@@ -322,20 +251,7 @@ class ExpositionWriter {
     return p;
   }
 
-  // Room for `size` more bytes at the end, written through the pointer returned.
-  char* open(std::size_t size) {
-    const std::size_t used = out_.size();
-    if (used + size > out_.capacity()) out_.reserve(std::max(2 * out_.capacity(), used + size));
-    out_.resize(used + size);
-    return out_.data() + used;
-  }
-
-  // Ends the region open() returned at `end`.
-  void close(const char* end) { out_.resize(static_cast<std::size_t>(end - out_.data())); }
-
-  const TextSink* sink_ = nullptr;
-  std::size_t piece_size_ = 0;
-  std::string out_;
+  TextBuffer& out_;
   std::string labels_;
   std::string_view name_;
   std::int64_t timestamp_ms_ = 0;
@@ -344,25 +260,15 @@ class ExpositionWriter {
 
 }  // namespace
 
+void serialize_text(const std::vector<MetricFamily>& families, TextBuffer& out) {
+  ExpositionWriter writer(out);
+  for (const MetricFamily& f : families) writer.family(f);
+}
+
 std::string serialize_text(const std::vector<MetricFamily>& families) {
-  ExpositionWriter writer(expected_size(families));
-  for (const MetricFamily& f : families) writer.family(f);
-  return std::move(writer).take();
-}
-
-void serialize_text(const std::vector<MetricFamily>& families, std::size_t piece_size,
-                    const TextSink& sink) {
-  ExpositionWriter writer(piece_size, sink);
-  for (const MetricFamily& f : families) writer.family(f);
-  std::move(writer).take();
-}
-
-std::string serialize_text_gzip(const std::vector<MetricFamily>& families, int level) {
-  // Pieces small enough to stay in the CPU cache between writer and compressor.
-  constexpr std::size_t kPieceSize = 256 * 1024;
-  GzipWriter gzip(level, expected_size(families));
-  serialize_text(families, kPieceSize, [&gzip](std::string_view piece) { gzip.write(piece); });
-  return gzip.finish();
+  TextBuffer out(expected_size(families));
+  serialize_text(families, out);
+  return std::move(out).take();
 }
 
 }  // namespace hs::prom

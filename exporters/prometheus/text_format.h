@@ -2,12 +2,12 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <prometheus/metric_family.h>
+
+#include "text_buffer.h"
 
 namespace hs::prom {
 
@@ -19,17 +19,7 @@ namespace hs::prom {
 // was most of its cost.
 std::string serialize_text(const std::vector<prometheus::MetricFamily>& families);
 
-// Receives the text piece by piece, in order.
-using TextSink = std::function<void(std::string_view)>;
-
-// The same text handed to `sink` in pieces of about `piece_size` bytes (whole
-// metrics) as they are written, so the whole text never exists at once.
-void serialize_text(const std::vector<prometheus::MetricFamily>& families, std::size_t piece_size,
-                    const TextSink& sink);
-
-// The text as a gzip member (gzip_compress(serialize_text(families), level)),
-// compressed piece by piece while it is written: a large scrape then never
-// holds its uncompressed text, nor faults it into fresh memory.
-std::string serialize_text_gzip(const std::vector<prometheus::MetricFamily>& families, int level);
+// The same text appended to `out` (kept whole or handed on in pieces).
+void serialize_text(const std::vector<prometheus::MetricFamily>& families, TextBuffer& out);
 
 }  // namespace hs::prom

@@ -23,6 +23,20 @@ std::vector<ClientMetric::Label> process_labels(const ProcessInfo& p) {
   return labels;
 }
 
+ClientMetric::Histogram duration_histogram(const SeriesStats& s) {
+  ClientMetric::Histogram h;
+  h.sample_count = s.latency_count;
+  h.sample_sum = static_cast<double>(s.latency_sum_ns) / 1e9;
+  h.bucket.reserve(kLatencyBuckets);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kLatencyBounds.size(); ++i)
+    h.bucket.push_back({exported_bucket(s, i, cumulative), kLatencyBounds[i]});
+  h.bucket.push_back({s.latency_count, std::numeric_limits<double>::infinity()});
+  return h;
+}
+
+}  // namespace
+
 void prefetch(const SeriesRef& s) {
   __builtin_prefetch(s.key);
   const auto* stats = reinterpret_cast<const char*>(s.stats);
@@ -30,39 +44,16 @@ void prefetch(const SeriesRef& s) {
     __builtin_prefetch(stats + at);
 }
 
-ClientMetric::Histogram duration_histogram(const SeriesStats& s) {
-  ClientMetric::Histogram h;
-  h.sample_count = s.latency_count;
-  h.sample_sum = static_cast<double>(s.latency_sum_ns) / 1e9;
-  h.bucket.reserve(kLatencyBuckets);
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
-    cumulative += s.buckets[i];
-    // The per-CPU counters are read while the kernel updates them, so a bucket
-    // can be a few ahead of latency_count. Clamping keeps every bucket at most
-    // the +Inf bucket (= _count), which histogram_quantile relies on.
-    h.bucket.push_back({std::min(cumulative, s.latency_count), kLatencyBounds[i]});
-  }
-  h.bucket.push_back({s.latency_count, std::numeric_limits<double>::infinity()});
-  return h;
-}
-
-}  // namespace
-
 void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<MetricFamily>& out) {
   MetricFamily duration;
-  duration.name = "http_server_request_duration_seconds";
-  duration.help =
-      "Duration of HTTP/1.x server exchanges, from the request to the response, as seen "
-      "by the kernel.";
+  duration.name = kDurationName;
+  duration.help = kDurationHelp;
   duration.type = MetricType::Histogram;
   duration.metric.reserve(series.size());
 
   MetricFamily requests;
-  requests.name = "http_server_requests_total";
-  requests.help =
-      "HTTP/1.x server exchanges (request and response), including those without a "
-      "measured duration.";
+  requests.name = kRequestsName;
+  requests.help = kRequestsHelp;
   requests.type = MetricType::Counter;
   requests.metric.reserve(series.size());
 
@@ -81,8 +72,7 @@ void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<M
     counter.label.reserve(3 + shared.size());
     counter.label.push_back({"http_request_method", std::string(method_name(s.key->method))});
     counter.label.push_back({"http_response_status_code", std::to_string(s.key->status)});
-    // OpenTelemetry's url.scheme: HTTPS is what the OpenSSL probes saw.
-    counter.label.push_back({"url_scheme", s.key->tls ? "https" : "http"});
+    counter.label.push_back({"url_scheme", std::string(url_scheme(*s.key))});
     counter.label.insert(counter.label.end(), shared.begin(), shared.end());
     counter.counter.value = static_cast<double>(s.stats->count);
 

@@ -2,9 +2,12 @@
 // concatenation of the pieces, however they are cut.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "gzip.h"
 #include "helpers/gunzip.h"
@@ -68,6 +71,55 @@ TEST(GzipWriter, FinishEndsIt) {
   EXPECT_EQ(hs::testing::gunzip(writer.finish()), "x");
   EXPECT_THROW(writer.write("y"), std::logic_error);
   EXPECT_THROW(writer.finish(), std::logic_error);
+}
+
+// Runs of consecutive content compressed apart (as /metrics compresses the
+// parts of a large body on several threads) join into one member, however
+// the content is cut: empty runs, one-byte runs, runs of noise.
+TEST(DeflateRun, RunsCompressedApartJoinIntoOneMember) {
+  std::mt19937 rng(11);
+  std::string text = exposition_like(30'000);
+  for (std::size_t i = 0; i < 100'000; ++i) text[rng() % text.size()] = static_cast<char>(rng());
+  for (std::size_t runs = 1; runs <= 6; ++runs) {
+    for (int trial = 0; trial < 4; ++trial) {
+      std::vector<std::size_t> cuts = {0, text.size()};
+      for (std::size_t i = 1; i < runs; ++i)
+        cuts.push_back(trial == 0 ? (i % 2) : rng() % (text.size() + 1));
+      std::sort(cuts.begin(), cuts.end());
+      std::vector<DeflateRun::Compressed> compressed;
+      for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+        DeflateRun run(1);
+        const std::string_view part = std::string_view(text).substr(cuts[i], cuts[i + 1] - cuts[i]);
+        for (std::size_t at = 0; at < part.size(); at += 9'999) run.write(part.substr(at, 9'999));
+        compressed.push_back(run.finish());
+        EXPECT_EQ(compressed.back().size, part.size());
+      }
+      EXPECT_TRUE(hs::testing::gunzip(gzip_join(compressed)) == text)
+          << runs << " runs, trial " << trial;
+    }
+  }
+}
+
+TEST(DeflateRun, NoRunsAndEmptyRunsAreAnEmptyMember) {
+  EXPECT_EQ(hs::testing::gunzip(gzip_join({})), "");
+  std::vector<DeflateRun::Compressed> empty;
+  for (int i = 0; i < 3; ++i) empty.push_back(DeflateRun(1).finish());
+  EXPECT_EQ(hs::testing::gunzip(gzip_join(empty)), "");
+}
+
+// The trailer's CRC-32 is combined from the runs' own, over runs of
+// different sizes; zlib checks it and the total size on reading.
+TEST(DeflateRun, TrailerCombinesTheChecksumsOfTheRuns) {
+  const std::string text = exposition_like(1'000);
+  std::vector<DeflateRun::Compressed> runs;
+  std::string all;
+  for (int i = 0; i < 5; ++i) {
+    DeflateRun run(1);
+    run.write(text.substr(0, 1000 + 777 * i));
+    all += text.substr(0, 1000 + 777 * i);
+    runs.push_back(run.finish());
+  }
+  EXPECT_TRUE(hs::testing::gunzip(gzip_join(runs)) == all);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
+#include "fleet_snapshot.h"
 #include "helpers/gunzip.h"
 #include "metrics_exporter.h"
 #include "snapshot_builder.h"
@@ -178,7 +180,8 @@ TEST_F(ExporterHttp, HeadAnswersWithoutBody) {
 TEST_F(ExporterHttp, EachScrapeReadsTheLatestSnapshot) {
   auto c = client();
   const std::string labels =
-      "http_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\",url_scheme=\"http\","
+      "http_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\","
+      "url_scheme=\"http\","
       "process_pid=\"101\",process_executable_name=\"srv101\"} ";
   auto res = c.Get("/metrics");
   ASSERT_TRUE(res);
@@ -238,6 +241,30 @@ TEST_F(ExporterHttp, ConcurrentScrapesAllSucceed) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(good, 30);
+}
+
+// Bodies of more than 1,000 series are written in parts on several threads
+// (one per CPU) and, gzipped, compressed part by part: scrapes at once still
+// each get the whole text, in order.
+TEST_F(ExporterHttp, LargeBodiesWrittenInPartsArriveWhole) {
+  publish(std::make_shared<const Snapshot>(hs::testing::fleet_snapshot(150, 20)));
+  const std::string expected = expected_text();
+  ASSERT_GT(expected.size(), 10'000'000u);
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = client();
+      for (int i = 0; i < 2; ++i) {
+        const auto res = c.Get("/metrics", {{"Accept-Encoding", t % 2 ? "gzip" : "identity"}});
+        if (!res || res->status != 200) continue;
+        const std::string body = t % 2 ? hs::testing::gunzip(res->body) : res->body;
+        if (body == expected) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good, 8);
 }
 
 TEST_F(ExporterHttp, BindFailureNamesTheAddressAndTheReason) {
