@@ -209,19 +209,27 @@ void Aggregator::refresh_locked(Clock::time_point now) {
 }
 
 void Aggregator::fold_quiet_series(Process& p) {
-  // Reading a series and deleting it are two steps: a count the kernel adds
-  // in between would be lost. So only series that did not move since the
-  // read before are folded into userspace and deleted; a series still busy
-  // (answers keep coming after the exit) stays in the kernel until it is quiet.
+  // Only series that did not move since the read before are moved out of the
+  // kernel; a series still busy (answers keep coming after the exit) stays
+  // there until it is quiet. Each is taken (read and deleted in one step),
+  // so a count that arrived since this refresh's read is folded too.
   std::vector<BpfEngine::StatsKey> keys;
-  for (const auto& [k, moved] : p.moved) {
-    if (moved) continue;
-    const auto entry = p.kernel.find(k);
-    keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status, k.tls});
-    add(p.base[k], entry->second);
-    p.kernel.erase(entry);
+  for (const auto& [k, moved] : p.moved)
+    if (!moved) keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status, k.tls});
+  if (keys.empty()) return;
+  for (const auto& e : engine_.take_stats(keys)) {
+    const SeriesKey k{e.key.method, e.key.status, e.key.tls};
+    add(p.base[k], e.stats);
+    p.kernel.erase(k);
   }
-  if (!keys.empty()) engine_.delete_stats(keys);
+  // A series that could not be taken keeps the value last read.
+  for (const auto& k : keys) {
+    const SeriesKey key{k.method, k.status, k.tls};
+    if (const auto entry = p.kernel.find(key); entry != p.kernel.end()) {
+      add(p.base[key], entry->second);
+      p.kernel.erase(entry);
+    }
+  }
 }
 
 std::shared_ptr<const Snapshot> Aggregator::publish(Clock::time_point now) {

@@ -197,6 +197,38 @@ BpfEngine::~BpfEngine() {
   tracefs_.reset();
 }
 
+namespace {
+
+// One series' per-CPU values (`ncpus` of them) summed.
+SeriesStats sum_cpus(const hs_stats_value* values, int ncpus) {
+  SeriesStats sum;
+  for (int cpu = 0; cpu < ncpus; ++cpu) {
+    const hs_stats_value& v = values[cpu];
+    sum.count += v.count;
+    sum.latency_count += v.latency_count;
+    sum.latency_sum_ns += v.latency_sum_ns;
+    for (int b = 0; b < kLatencyBuckets; ++b) sum.buckets[b] += v.buckets[b];
+    for (int b = 0; b < kLog2Buckets; ++b) sum.log2_buckets[b] += v.log2_buckets[b];
+  }
+  return sum;
+}
+
+BpfEngine::StatsKey from_kernel(const hs_stats_key& k) {
+  return {k.tgid, k.start_ns, static_cast<Method>(k.method), k.status, k.tls != 0};
+}
+
+hs_stats_key to_kernel(const BpfEngine::StatsKey& k) {
+  hs_stats_key key{};
+  key.start_ns = k.start_ns;
+  key.tgid = k.pid;
+  key.status = k.status;
+  key.method = static_cast<std::uint8_t>(k.method);
+  key.tls = k.tls ? 1 : 0;
+  return key;
+}
+
+}  // namespace
+
 std::vector<BpfEngine::StatsEntry> BpfEngine::read_stats() const {
   const int fd = bpf_map__fd(skel_->maps.stats);
   constexpr std::uint32_t kBatch = 256;
@@ -213,36 +245,28 @@ std::vector<BpfEngine::StatsEntry> BpfEngine::read_stats() const {
                                          values.data(), &count, &opts);
     first = false;
     if (err && errno != ENOENT) break;  // map changed under us: what was read is still valid
-    for (std::uint32_t i = 0; i < count; ++i) {
-      StatsEntry e{{keys[i].tgid, keys[i].start_ns, static_cast<Method>(keys[i].method),
-                    keys[i].status, keys[i].tls != 0},
-                   {}};
-      for (int cpu = 0; cpu < ncpus_; ++cpu) {
-        const hs_stats_value& v = values[static_cast<std::size_t>(i) * ncpus_ + cpu];
-        e.stats.count += v.count;
-        e.stats.latency_count += v.latency_count;
-        e.stats.latency_sum_ns += v.latency_sum_ns;
-        for (int b = 0; b < kLatencyBuckets; ++b) e.stats.buckets[b] += v.buckets[b];
-        for (int b = 0; b < kLog2Buckets; ++b) e.stats.log2_buckets[b] += v.log2_buckets[b];
-      }
-      out.push_back(e);
-    }
+    for (std::uint32_t i = 0; i < count; ++i)
+      out.push_back(
+          {from_kernel(keys[i]), sum_cpus(&values[static_cast<std::size_t>(i) * ncpus_], ncpus_)});
     if (err) break;  // ENOENT: that was the last batch
   }
   return out;
 }
 
-void BpfEngine::delete_stats(const std::vector<StatsKey>& keys) {
+std::vector<BpfEngine::StatsEntry> BpfEngine::take_stats(const std::vector<StatsKey>& keys) {
   const int fd = bpf_map__fd(skel_->maps.stats);
+  std::vector<hs_stats_value> values(static_cast<std::size_t>(ncpus_));
+  std::vector<StatsEntry> out;
+  out.reserve(keys.size());
   for (const StatsKey& k : keys) {
-    hs_stats_key key{};
-    key.start_ns = k.start_ns;
-    key.tgid = k.pid;
-    key.status = k.status;
-    key.method = static_cast<std::uint8_t>(k.method);
-    key.tls = k.tls ? 1 : 0;
-    bpf_map_delete_elem(fd, &key);
+    const hs_stats_key key = to_kernel(k);
+    // Per-CPU hash maps take lookup-and-delete since 5.14; the engine needs 5.17.
+    if (bpf_map_lookup_and_delete_elem(fd, &key, values.data()) == 0)
+      out.push_back({k, sum_cpus(values.data(), ncpus_)});
+    else if (errno != ENOENT)
+      bpf_map_delete_elem(fd, &key);  // cannot read it: the caller keeps its last read
   }
+  return out;
 }
 
 std::map<std::string, std::uint64_t> BpfEngine::read_counters() const {

@@ -66,8 +66,11 @@ class BpfEngine {
 
   // All (process, method, status) series, read with batch lookups.
   std::vector<StatsEntry> read_stats() const;
-  // Removes the series of processes that are gone.
-  void delete_stats(const std::vector<StatsKey>& keys);
+  // Removes series of processes that are gone and returns what each held
+  // when it was removed: reading and deleting are one step, so a count the
+  // kernel adds after an earlier read_stats() is not lost with the entry.
+  // Series already gone are left out.
+  std::vector<StatsEntry> take_stats(const std::vector<StatsKey>& keys);
   // Dropped/skipped counters by cause name, summed over CPUs.
   std::map<std::string, std::uint64_t> read_counters() const;
   // Delivers pending ring buffer events; returns how many.
