@@ -18,11 +18,11 @@
 #include <thread>
 #include <vector>
 
-#include "helpers/temp_dir.h"
 #include "hostile_clients.h"
 #include "metrics_exporter.h"
 #include "snapshot_builder.h"
 #include "subprocess.h"
+#include "temp_dir.h"
 #include "wait.h"
 
 #ifndef HS_PROMETHEUS_EXPORTER_SERVER
@@ -113,9 +113,9 @@ class ExporterProcess {
   hs::test::Subprocess& process() { return *process_; }
 
  private:
-  std::string port_file() const { return (dir_ / "port").string(); }
+  std::string port_file() const { return dir_.file("port"); }
 
-  hs::testing::TempDir dir_;
+  hs::test::TempDir dir_;
   std::uint16_t port_ = 0;
   std::optional<hs::test::Subprocess> process_;
 };

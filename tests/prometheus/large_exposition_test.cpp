@@ -14,8 +14,9 @@
 #include "fleet_snapshot.h"
 #include "helpers/exposition.h"
 #include "helpers/gunzip.h"
-#include "helpers/subprocess.h"
 #include "metrics_exporter.h"
+#include "subprocess.h"
+#include "temp_dir.h"
 #include "text_format.h"
 
 #ifndef HS_PROMTOOL
@@ -63,9 +64,10 @@ TEST_F(LargeExposition, TotalCapKeepsTenThousandSeries) {
 TEST_F(LargeExposition, PassesPromtool) {
   if (std::string(HS_PROMTOOL).empty())
     GTEST_SKIP() << "promtool not found at configure time (Debian package: prometheus)";
-  const auto r = hs::testing::run_process({HS_PROMTOOL, "check", "metrics"},
-                                          render_text(*snapshot_, {}), std::chrono::minutes(2));
-  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 2000) << r.err.substr(0, 2000);
+  const hs::test::TempDir scratch("hs-promtool-");
+  const auto r = hs::test::run({HS_PROMTOOL, "check", "metrics"}, scratch.path(),
+                               std::chrono::minutes(2), render_text(*snapshot_, {}));
+  EXPECT_EQ(r.status.code, 0) << r.out.substr(0, 2000) << r.err.substr(0, 2000);
   EXPECT_EQ(r.out + r.err, "");
 }
 

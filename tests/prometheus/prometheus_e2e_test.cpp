@@ -9,10 +9,10 @@
 #include <stop_token>
 #include <thread>
 
-#include "helpers/net.h"
 #include "helpers/prometheus_server.h"
 #include "metrics_exporter.h"
 #include "snapshot_builder.h"
+#include "wait.h"
 
 #ifndef HS_PROMETHEUS
 #define HS_PROMETHEUS ""
@@ -22,9 +22,9 @@ namespace hs::prom {
 namespace {
 
 using namespace std::chrono_literals;
+using hs::test::wait_until;
 using hs::testing::Labels;
 using hs::testing::PrometheusServer;
-using hs::testing::wait_until;
 
 constexpr std::uint32_t kPid = 4242;
 constexpr const char* kContainer = "5d41402abc4b2a76b9719d911017c592";

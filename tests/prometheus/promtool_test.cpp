@@ -3,9 +3,10 @@
 
 #include <string>
 
-#include "helpers/subprocess.h"
 #include "metrics_exporter.h"
 #include "snapshot_builder.h"
+#include "subprocess.h"
+#include "temp_dir.h"
 
 #ifndef HS_PROMTOOL
 #define HS_PROMTOOL ""
@@ -15,7 +16,6 @@ namespace hs::prom {
 namespace {
 
 using hs::testing::process;
-using hs::testing::run_process;
 using hs::testing::series_stats;
 
 class Promtool : public ::testing::Test {
@@ -24,9 +24,11 @@ class Promtool : public ::testing::Test {
     if (std::string(HS_PROMTOOL).empty())
       GTEST_SKIP() << "promtool not found at configure time (Debian package: prometheus)";
   }
-  static hs::testing::ProcessResult check(const std::string& exposition) {
-    return run_process({HS_PROMTOOL, "check", "metrics"}, exposition);
+  hs::test::RunResult check(const std::string& exposition) const {
+    return hs::test::run({HS_PROMTOOL, "check", "metrics"}, scratch_.path(),
+                         std::chrono::seconds(60), exposition);
   }
+  hs::test::TempDir scratch_{"hs-promtool-"};
 };
 
 // Everything the exporter can emit: containers, every method, odd names,
@@ -60,20 +62,20 @@ TEST_F(Promtool, RenderedMetricsPassTheLinter) {
   const std::string text = render_text(everything(), o);
   ASSERT_NE(text.find("reason=\"per_process\"} 50"), std::string::npos) << text;
   const auto r = check(text);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
   EXPECT_EQ(r.out + r.err, "");
 }
 
 TEST_F(Promtool, EmptySnapshotPassesTheLinter) {
   const auto r = check(render_text(Snapshot{}, {}));
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
   EXPECT_EQ(r.out + r.err, "");
 }
 
 // The harness itself: a lint problem must be seen.
 TEST_F(Promtool, ComplaintsAreDetected) {
   const auto r = check("# HELP requests x\n# TYPE requests counter\nrequests 1\n");
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.status.code, 0);
   EXPECT_NE((r.out + r.err).find("_total"), std::string::npos) << r.out << r.err;
 }
 

@@ -12,9 +12,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <utility>
+
+#include "paths.h"
 
 namespace hs::test {
 namespace {
@@ -50,13 +51,6 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout) {
   }
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Tells the parent why the child could not exec, then ends the child.
 [[noreturn]] void child_failed(int error_pipe) {
   const int err = errno;
@@ -82,9 +76,15 @@ std::string slurp(const std::string& path) {
     close(fd);
   };
   redirect(o.stdout_path, STDOUT_FILENO);
-  redirect(o.stderr_path, STDERR_FILENO);
-  const int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0) fail("stdin");
+  // One file for both: one open file description, so neither overwrites the other.
+  if (!o.stderr_path.empty() && o.stderr_path == o.stdout_path) {
+    if (dup2(STDOUT_FILENO, STDERR_FILENO) < 0) fail("redirect");
+  } else {
+    redirect(o.stderr_path, STDERR_FILENO);
+  }
+  const char* in = o.stdin_path.empty() ? "/dev/null" : o.stdin_path.c_str();
+  const int in_fd = open(in, O_RDONLY | O_CLOEXEC);
+  if (in_fd < 0 || dup2(in_fd, STDIN_FILENO) < 0) fail("stdin");
   if (!o.working_dir.empty() && chdir(o.working_dir.c_str()) != 0) fail("chdir");
   execvp(args[0], args.data());
   child_failed(error_pipe);
@@ -209,12 +209,16 @@ ExitStatus Subprocess::stop() {
 }
 
 RunResult run(std::vector<std::string> argv, const std::string& scratch_dir,
-              std::chrono::milliseconds timeout) {
+              std::chrono::milliseconds timeout, const std::string& input) {
   static std::atomic<int> serial{0};  // unique capture files per call
   const std::string base = scratch_dir + "/run" + std::to_string(++serial);
   SubprocessOptions o;
   o.stdout_path = base + ".out";
   o.stderr_path = base + ".err";
+  if (!input.empty()) {
+    o.stdin_path = base + ".in";
+    std::ofstream(o.stdin_path, std::ios::binary) << input;
+  }
   Subprocess p(std::move(argv), o);
   RunResult r;
   r.pid = p.pid();
@@ -225,8 +229,8 @@ RunResult run(std::vector<std::string> argv, const std::string& scratch_dir,
                              std::to_string(timeout.count()) + " ms");
   }
   r.status = *st;
-  r.out = slurp(o.stdout_path);
-  r.err = slurp(o.stderr_path);
+  r.out = read_text(o.stdout_path);
+  r.err = read_text(o.stderr_path);
   return r;
 }
 

@@ -13,8 +13,9 @@ namespace hs::test {
 
 struct SubprocessOptions {
   std::string stdout_path;  // empty: inherit the test's stdout
-  std::string stderr_path;  // empty: inherit the test's stderr
+  std::string stderr_path;  // empty: inherit the test's stderr; may be stdout_path
   std::string working_dir;  // empty: the test's working directory
+  std::string stdin_path;   // empty: /dev/null
   // How long stop() waits after SIGTERM before it SIGKILLs the process group.
   std::chrono::milliseconds term_grace{5000};
 };
@@ -70,8 +71,9 @@ struct RunResult {
   std::string err;
 };
 // Throws std::runtime_error when it does not finish within `timeout` (it is
-// killed first). `scratch_dir` holds the capture files.
+// killed first). `scratch_dir` holds the capture files; `input` goes to stdin.
 RunResult run(std::vector<std::string> argv, const std::string& scratch_dir,
-              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+              std::chrono::milliseconds timeout = std::chrono::seconds(60),
+              const std::string& input = {});
 
 }  // namespace hs::test

@@ -8,11 +8,14 @@
 #include <stdexcept>
 
 #include "net.h"
+#include "wait.h"
 
 namespace hs::testing {
 namespace {
 
-void write_config(const std::filesystem::path& path, const PrometheusOptions& o) {
+using hs::test::wait_until;
+
+void write_config(const std::string& path, const PrometheusOptions& o) {
   std::ofstream f(path);
   const auto interval = std::to_string(o.scrape_interval.count()) + "s";
   f << "global:\n"
@@ -24,16 +27,16 @@ void write_config(const std::filesystem::path& path, const PrometheusOptions& o)
     << "    static_configs:\n"
     << "      - targets:\n";
   for (const auto& t : o.targets) f << "          - '" << t << "'\n";
-  if (!f) throw std::runtime_error("cannot write " + path.string());
+  if (!f) throw std::runtime_error("cannot write " + path);
 }
 
 }  // namespace
 
 PrometheusServer::PrometheusServer(PrometheusOptions options)
-    : options_(std::move(options)), dir_("hs-prometheus-"), log_(dir_ / "prometheus.log") {
-  write_config(dir_ / "prometheus.yml", options_);
+    : options_(std::move(options)), dir_("hs-prometheus-"), log_(dir_.file("prometheus.log")) {
+  write_config(dir_.file("prometheus.yml"), options_);
   for (int attempt = 0; attempt < 3; ++attempt)
-    if (try_start(free_loopback_port())) return;
+    if (try_start(hs::test::free_tcp_port())) return;
   throw std::runtime_error("prometheus did not start:\n" + log_tail());
 }
 
@@ -43,26 +46,26 @@ PrometheusServer::~PrometheusServer() {
 
 bool PrometheusServer::try_start(int port) {
   port_ = port;
-  const auto storage = dir_ / ("data-" + std::to_string(port));
-  process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{options_.binary,
-                               "--config.file=" + (dir_ / "prometheus.yml").string(),
-                               "--storage.tsdb.path=" + storage.string(),
+  hs::test::SubprocessOptions o;
+  o.stdout_path = o.stderr_path = log_;
+  process_ = std::make_unique<hs::test::Subprocess>(
+      std::vector<std::string>{options_.binary, "--config.file=" + dir_.file("prometheus.yml"),
+                               "--storage.tsdb.path=" + dir_.file("data-" + std::to_string(port)),
                                "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-      log_);
+      o);
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(std::chrono::milliseconds(500));
   bool exited = false;
   const bool ready = wait_until(
       [&] {
-        if (!process_->running()) {
+        if (process_->exited()) {
           exited = true;
           return true;
         }
         const auto res = client.Get("/-/ready");
         return res && res->status == 200;
       },
-      std::chrono::seconds(30));
+      std::chrono::seconds(30), std::chrono::milliseconds(100));
   if (ready && !exited) return true;
   process_->stop();  // timed out, or exited (e.g. the port was taken meanwhile)
   return false;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exposition.h"
+#include "paths.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 
@@ -45,16 +46,16 @@ class PrometheusServer {
   // Polls until every target has been scraped successfully (up == 1).
   bool wait_for_targets_up(std::chrono::milliseconds timeout) const;
 
-  std::string log_tail() const { return tail_of_file(log_); }
+  std::string log_tail() const { return hs::test::tail_of_file(log_); }
 
  private:
   bool try_start(int port);
 
   PrometheusOptions options_;
-  TempDir dir_;  // declared before process_: removed after it is stopped
-  std::filesystem::path log_;
+  hs::test::TempDir dir_;  // declared before process_: removed after it is stopped
+  std::string log_;
   int port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
+  std::unique_ptr<hs::test::Subprocess> process_;
 };
 
 }  // namespace hs::testing
