@@ -77,6 +77,19 @@ struct {
 	__type(value, struct tls_call);
 } tls_writes SEC(".maps");
 
+/* Set when the engine is attached to a cgroup below the root: the socket
+ * programs then see only that cgroup's sockets, and the uprobes, which fire
+ * in every process using the library, count only its tasks too. The cgroup
+ * is the one entry of `scope`. */
+const volatile __u8 cgroup_only = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scope SEC(".maps");
+
 static const struct conn zero_conn;
 
 static __always_inline int call_enter(void *calls, __u64 ssl, __u64 buf, __u64 count_ptr)
@@ -85,6 +98,9 @@ static __always_inline int call_enter(void *calls, __u64 ssl, __u64 buf, __u64 c
 	struct tls_call c = {.ssl = ssl, .buf = buf, .count_ptr = count_ptr};
 
 	if (!ssl || !buf)
+		return 0;
+	/* Remembering no call makes its return probe a lookup that misses. */
+	if (cgroup_only && bpf_current_task_under_cgroup(&scope, 0) != 1)
 		return 0;
 	bpf_map_update_elem(calls, &id, &c, BPF_ANY);
 	return 0;

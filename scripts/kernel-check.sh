@@ -201,11 +201,12 @@ for t, config, https in (("sock_ops", "CONFIG_CGROUP_BPF=y", False),
         f"use a kernel built with {config}", https)
 # HASH, LRU_HASH, PERCPU_HASH, PERCPU_ARRAY, RINGBUF, SK_STORAGE maps, and
 # ARRAY for the programs' global variables (.bss, .rodata). The TLS object
-# shares most of its maps with the socket side: a map type only it used
-# would be a warning.
+# shares most of its maps with the socket side: a map type only it uses
+# (CGROUP_ARRAY, for --cgroup) is a warning.
 plaintext_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf",
                   "sk_storage"]
-tls_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf"]
+tls_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf",
+            "cgroup_array"]
 for m in plaintext_maps + [m for m in tls_maps if m not in plaintext_maps]:
     row(f"map type {m}", maps.get(f"have_{m}_map_type") is True,
         "use a kernel 5.17 or newer built with CONFIG_BPF_SYSCALL=y", m not in plaintext_maps)
@@ -219,10 +220,12 @@ uses = {
     "tracepoint": ["bpf_get_current_task", "bpf_probe_read_kernel", "bpf_get_current_pid_tgid",
                    "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"],
     # SSL_read/SSL_write's buffers are user memory; the parser loops with
-    # bpf_loop; a new server is announced through the ring buffer.
+    # bpf_loop; a new server is announced through the ring buffer; with
+    # --cgroup below the root, only that cgroup's tasks count.
     "kprobe": ["bpf_probe_read_user", "bpf_loop", "bpf_get_current_pid_tgid",
                "bpf_get_current_task", "bpf_probe_read_kernel", "bpf_ktime_get_ns",
-               "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"],
+               "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit",
+               "bpf_current_task_under_cgroup"],
 }
 for t, names in uses.items():
     available = set(helpers.get(f"{t}_available_helpers") or [])

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -110,6 +111,11 @@ BpfEngine::BpfEngine(EngineOptions options)
   cgroup_fd_ = open(cg.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cgroup_fd_ < 0)
     throw EngineError("cannot open cgroup " + cg + ": " + errno_text(errno) + kHint);
+  // Only the root of a cgroup v2 hierarchy lacks cgroup.events; that also
+  // tells the host's root mounted into a container (--cgroup=/host/...)
+  // from the container's own cgroup namespace root.
+  std::error_code no_events;
+  whole_machine_ = !std::filesystem::exists(cg + "/cgroup.events", no_events);
 
   tracefs_ = std::make_unique<TracefsMount>();
   auto keep = [this](bpf_program* program, bpf_link* link, const char* prog,
@@ -175,7 +181,8 @@ void BpfEngine::attach_tls() {
   }
   // HTTPS is an addition: plaintext counting goes on without it.
   try {
-    tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries, kernel_btf_->path());
+    tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries, kernel_btf_->path(),
+                                       whole_machine_ ? -1 : cgroup_fd_);
     tls_status_ =
         "hs_ssl_* -> uprobes on SSL_read, SSL_read_ex, SSL_write, SSL_write_ex, SSL_free in";
     for (const auto& lib : tls_->libraries()) tls_status_ += " " + lib;

@@ -28,8 +28,9 @@ class EngineError : public std::runtime_error {
 };
 
 struct EngineOptions {
-  // cgroup v2 directory the socket programs attach to; empty: find the
-  // cgroup2 mount (its root covers every process).
+  // cgroup v2 directory the socket programs attach to (and, below the root,
+  // the only tasks whose HTTPS counts); empty: find the cgroup2 mount (its
+  // root covers every process).
   std::string cgroup_path;
   // Count HTTP inside OpenSSL 3 connections too (uprobes on libssl.so.3).
   bool tls = true;
@@ -113,6 +114,7 @@ class BpfEngine {
   std::chrono::milliseconds attach_duration_{0};
   bool tracefs_mounted_ = false;
   int cgroup_fd_ = -1;
+  bool whole_machine_ = true;  // attached to the cgroup v2 root
   int ncpus_ = 1;
 };
 

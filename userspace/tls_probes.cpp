@@ -41,15 +41,22 @@ struct Probe {
 }  // namespace
 
 TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
-                     const std::string& kernel_btf)
+                     const std::string& kernel_btf, int cgroup_fd)
     : skel_(nullptr, http_statistics_tls__destroy) {
   const auto started = std::chrono::steady_clock::now();
   LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = kernel_btf.c_str());
   skel_.reset(http_statistics_tls__open_opts(&opts));
   if (!skel_) throw std::runtime_error("opening the TLS BPF object failed: " + errno_text(errno));
   share_maps(skel_->obj, shared);
+  skel_->rodata->cgroup_only = cgroup_fd >= 0 ? 1 : 0;
   if (int err = http_statistics_tls__load(skel_.get()); err)
     throw std::runtime_error("loading the TLS BPF programs failed: " + errno_text(err));
+  if (cgroup_fd >= 0) {
+    const std::uint32_t first = 0;
+    const std::uint32_t fd = static_cast<std::uint32_t>(cgroup_fd);
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.scope), &first, &fd, BPF_ANY))
+      throw std::runtime_error("setting the TLS programs' cgroup failed: " + errno_text(errno));
+  }
 
   // Return probes take the bytes actually moved; entry probes only remember
   // the buffer. SSL_free drops the connection's state.

@@ -23,9 +23,11 @@ class TlsProbes {
   // Loads the TLS programs with every map they share reused from `shared`
   // (the loaded socket-side object) and attaches them to each library file;
   // CO-RE relocations use the kernel BTF at `kernel_btf` (a BtfFile's path).
-  // Throws std::runtime_error when loading or attaching fails.
+  // With `cgroup_fd` (a cgroup v2 directory) only tasks in that cgroup and
+  // below count; -1 counts every process. Throws std::runtime_error when
+  // loading or attaching fails.
   TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
-            const std::string& kernel_btf);
+            const std::string& kernel_btf, int cgroup_fd = -1);
   ~TlsProbes();
   TlsProbes(const TlsProbes&) = delete;
   TlsProbes& operator=(const TlsProbes&) = delete;

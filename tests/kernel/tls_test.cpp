@@ -11,6 +11,7 @@
 #include "kernel_fixture.h"
 #include "nginx_server.h"
 #include "paths.h"
+#include "python_tls_server.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 #include "wait.h"
@@ -83,38 +84,8 @@ TEST_F(TlsTest, WrkOverHttpsMatchesTheAccessLog) {
 
 // Python's ssl module reads and writes with SSL_read_ex/SSL_write_ex.
 TEST_F(TlsTest, PythonHttpsServerIsCountedThroughTheExVariants) {
-  TempDir dir("hs-pytls-");
-  const auto cert =
-      run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-           "/CN=localhost", "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem")},
-          dir.path());
-  ASSERT_TRUE(cert.status.exited_normally()) << cert.err;
-  dir.write("server.py", R"(import http.server, ssl, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        code = 404 if self.path == "/missing" else 200
-        self.send_response(code)
-        self.send_header("Content-Length", "3")
-        self.end_headers()
-        self.wfile.write(b"ok\n")
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(sys.argv[1], sys.argv[2])
-server.socket = context.wrap_socket(server.socket, server_side=True)
-open(sys.argv[3], "w").write(str(server.server_address[1]))
-server.serve_forever()
-)");
-  SubprocessOptions o;
-  o.stderr_path = dir.file("stderr");
-  Subprocess server({"python3", dir.file("server.py"), dir.file("cert.pem"), dir.file("key.pem"),
-                     dir.file("port")},
-                    o);
-  ASSERT_TRUE(
-      wait_until([&] { return !read_text(dir.file("port")).empty(); }, std::chrono::seconds(15)));
-  const std::string base = "https://127.0.0.1:" + read_text(dir.file("port"));
+  const PythonTlsServer server;
+  const std::string& base = server.base_url();
 
   std::vector<std::string> urls = {base + "/a", base + "/missing", base + "/b", base + "/missing"};
   const auto r = curl(urls, {"--insecure"});

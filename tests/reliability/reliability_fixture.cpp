@@ -42,9 +42,8 @@ void ReliabilityTest::SetUp() {
   const auto before = map_ids_held();
   EngineOptions eo;
   eo.cgroup_path = cgroup_->path();
-  // The OpenSSL uprobes see every process on the machine whatever the cgroup:
-  // other tests' HTTPS would land in this engine's maps. These tests are about
-  // the socket path, where the cgroup confines what the engine sees.
+  // These tests are about the socket path; the TLS programs would add 0.4 s
+  // of loading to every test.
   eo.tls = false;
   engine_ = std::make_unique<BpfEngine>(eo);
   maps_ = std::make_unique<EngineMaps>(before);
