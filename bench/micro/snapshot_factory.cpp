@@ -12,11 +12,11 @@ using hs::Method;
 
 // What a busy web service's series look like: mostly GET, a spread of statuses.
 constexpr std::array<hs::SeriesKey, 20> kSeries = {{
-    {Method::Get, 200},    {Method::Get, 304},  {Method::Get, 404},  {Method::Get, 301},
-    {Method::Get, 500},    {Method::Get, 503},  {Method::Get, 403},  {Method::Get, 401},
-    {Method::Get, 400},    {Method::Get, 206},  {Method::Post, 200}, {Method::Post, 201},
-    {Method::Post, 400},   {Method::Post, 401}, {Method::Post, 422}, {Method::Post, 500},
-    {Method::Put, 200},    {Method::Put, 204},  {Method::Delete, 204}, {Method::Head, 200},
+    {Method::Get, 200},  {Method::Get, 304},  {Method::Get, 404},    {Method::Get, 301},
+    {Method::Get, 500},  {Method::Get, 503},  {Method::Get, 403},    {Method::Get, 401},
+    {Method::Get, 400},  {Method::Get, 206},  {Method::Post, 200},   {Method::Post, 201},
+    {Method::Post, 400}, {Method::Post, 401}, {Method::Post, 422},   {Method::Post, 500},
+    {Method::Put, 200},  {Method::Put, 204},  {Method::Delete, 204}, {Method::Head, 200},
 }};
 
 struct Program {
@@ -100,8 +100,7 @@ hs::ProcessSnapshot process(Rng& rng, std::size_t index, const SnapshotShape& sh
   for (std::size_t i = 0; i < shape.series_per_process && i < kSeries.size(); ++i)
     p.series.emplace(kSeries[i], series_stats(rng, i));
   for (std::size_t i = 0; i < shape.recent_samples; ++i)
-    p.recent.push_back(
-        rate_sample(rng, now - std::chrono::seconds(shape.recent_samples - i)));
+    p.recent.push_back(rate_sample(rng, now - std::chrono::seconds(shape.recent_samples - i)));
   return p;
 }
 
@@ -109,8 +108,12 @@ hs::EngineHealth health(std::size_t processes) {
   hs::EngineHealth h;
   for (const Program& p : kPrograms)
     h.programs.push_back({p.name, p.attach_point, 123'456'789, 1'234'567});
-  h.maps = {{"conns", 0, 0},        {"accepted", 12, 65536}, {"procs", processes, 16384},
-            {"stats", processes * 20, 65536}, {"counters", 8, 8}, {"paused", 0, 1024}};
+  h.maps = {{"conns", 0, 0},
+            {"accepted", 12, 65536},
+            {"procs", processes, 16384},
+            {"stats", processes * 20, 65536},
+            {"counters", 8, 8},
+            {"paused", 0, 1024}};
   h.drops = {{"conn_storage", 0}, {"events_full", 0}, {"procs_full", 0}, {"stats_full", 0}};
   h.bpf_stats_enabled = true;
   h.processes_tracked = processes;
