@@ -74,6 +74,8 @@ TEST_F(ManyConnectionsTest, TwoHundredKeepAliveConnectionsCountExactly) {
 TEST_F(ManyConnectionsTest, FourWorkersEachCountWhatTheyAnswered) {
   NginxOptions o;
   o.workers = 4;
+  // Without it, nginx sometimes let one worker accept all 64 connections.
+  o.reuseport = true;
   NginxServer ng(o);
   const auto workers = ng.worker_pids();
   ASSERT_EQ(workers.size(), 4u);

@@ -77,7 +77,7 @@ std::string NginxServer::config(std::uint16_t port, std::uint16_t tls_port) cons
     << "  keepalive_timeout 75s;\n"
     << "  keepalive_requests 1000000;\n"
     << "  server {\n"
-    << "    listen 127.0.0.1:" << port << ";\n"
+    << "    listen 127.0.0.1:" << port << (options_.reuseport ? " reuseport" : "") << ";\n"
     << (options_.ipv6 ? "    listen [::1]:" + std::to_string(port) + ";\n" : "")
     << (options_.unix_socket ? "    listen unix:" + unix_socket_path() + ";\n" : "")
     << (tls_port ? "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n" +

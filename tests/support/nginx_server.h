@@ -28,6 +28,10 @@ struct NginxOptions {
   bool unix_socket = false;                         // also listen on unix:<dir>/nginx.sock
   std::size_t file_size = std::size_t{100} * 1024;  // bytes of /file
   bool tls = false;  // also serve HTTPS on tls_port() (self-signed certificate)
+  // A listening socket per worker (listen ... reuseport): the kernel spreads
+  // connections over the workers by their addresses, where a shared socket
+  // can hand a burst of them all to whichever worker wakes first.
+  bool reuseport = false;
 };
 
 struct AccessLogEntry {
