@@ -98,7 +98,7 @@ enum http_note {
 	HN_NOT_HTTP = 0,       /* a message start that is not HTTP/1.x */
 	HN_SEQ_GAP,            /* bytes missed: framing lost for the connection */
 	HN_STEP_BUDGET,        /* segment needed more than HTTP_MAX_STEPS steps */
-	HN_PIPELINE_OVERFLOW,  /* more than HTTP_PIPELINE unanswered requests */
+	HN_PIPELINE_OVERFLOW,  /* a response whose request was pushed out by HTTP_PIPELINE later ones */
 	HN_UNMATCHED_RESPONSE, /* a final response with no request before it */
 	HN_BAD_HEADER,         /* unusable Content-Length / chunk size / encoding */
 	HN_COUNT,
@@ -120,22 +120,40 @@ struct http_stream {
 	__u8 line[HTTP_LINE_MAX + 8]; /* and room for a word-wide store at its end */
 };
 
-/* An unanswered request. Times are kept in units of 1024 ns in 32 bits: exact
- * enough for latency buckets, wrapping only after 73 minutes. */
+/* A request handed from the receive side to the send side. `tag` is the
+ * request's number plus one (0: the slot was never used). A later request
+ * takes the slot whether or not this one was answered, so a slot's tag only
+ * grows. Times are kept in units of 1024 ns in 32 bits: exact enough for
+ * latency buckets, wrapping only after 73 minutes. */
 struct http_pending {
-	__u32 seq;
+	__u32 tag;
 	__u32 start;
+	__u8 method;
+	__u8 pad[3];
 };
 
-/* Per-connection state: requests are queued by the receive side and paired,
- * in order, with final responses on the send side. */
+/*
+ * Per-connection state: requests are queued by the receive side and paired,
+ * in order, with final responses on the send side. The two sides usually
+ * run on different CPUs (the receive side in softirq, on whichever CPU took
+ * the packet; the send side in the server's thread), and a cache line that
+ * moves between CPUs costs more than parsing a message. So each side writes
+ * only its own part, and the send side reads only the slot of the request it
+ * answers: one line crosses over per exchange. The gap keeps the send side's
+ * part off the last slots' line whatever the allocation's alignment.
+ */
 struct http_conn {
+	/* receive side */
 	struct http_stream req;
-	struct http_stream resp;
-	__u32 requests;   /* request lines seen */
-	__u32 responses;  /* final responses seen */
+	__u32 requests;  /* request lines seen */
+	__u32 pad0;
+	/* written by the receive side, read by the send side */
 	struct http_pending pending[HTTP_PIPELINE];
-	__u8 pending_method[HTTP_PIPELINE];
+	__u8 gap[64];
+	/* send side */
+	__u32 responses; /* final responses seen */
+	__u32 pad1;
+	struct http_stream resp;
 };
 
 /* Scratch space: the loaded window and a reassembled line. */
@@ -565,18 +583,14 @@ HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 st
 {
 	struct http_conn *c = f->conn;
 	__u32 seq = c->requests;
+	struct http_pending *p = &c->pending[seq & (HTTP_PIPELINE - 1)];
 
-	if (seq - c->responses >= HTTP_PIPELINE) {
-		/* The slot still holds an unanswered request: leave it; the response
-		 * for this one will find a slot whose seq does not match. */
-		HTTP_ON_NOTE(f, HN_PIPELINE_OVERFLOW);
-	} else {
-		struct http_pending *p = &c->pending[seq & (HTTP_PIPELINE - 1)];
-
-		p->start = (__u32)(start_ns >> 10);
-		p->seq = seq;
-		c->pending_method[seq & (HTTP_PIPELINE - 1)] = method;
-	}
+	/* No look at the send side's progress: with more than HTTP_PIPELINE
+	 * requests unanswered, this overwrites the oldest one, whose response
+	 * then finds a later tag in its slot. */
+	p->tag = seq + 1;
+	p->start = (__u32)(start_ns >> 10);
+	p->method = method;
 	c->requests = seq + 1;
 }
 
@@ -585,32 +599,33 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 {
 	struct http_conn *c = f->conn;
 	__u32 seq = c->responses;
-	struct http_pending *p;
+	struct http_pending *p = &c->pending[seq & (HTTP_PIPELINE - 1)];
+	/* 0: the slot holds this request; above: a later one took it; below:
+	 * this request was not seen (yet). */
+	__s32 ahead = (__s32)(p->tag - (seq + 1));
 	__u8 method = HTTP_M_OTHER;
 	__u64 latency = 0;
 	int timed = 0;
 
-	if (seq == c->requests) {
+	if (ahead == 0) {
+		__u32 elapsed = (__u32)(f->now_ns >> 10) - p->start;
+
+		method = p->method;
+		/* A departure stamp can precede a receive stamp by a hair
+		 * across CPUs: a "negative" elapsed is zero, not 73 minutes. */
+		latency = elapsed < 0x80000000U ? (__u64)elapsed << 10 : 0;
+		timed = 1;
+		c->responses = seq + 1;
+	} else if (ahead > 0) {
+		HTTP_ON_NOTE(f, HN_PIPELINE_OVERFLOW);
+		c->responses = seq + 1;
+	} else if (c->req.state != HS_LOST && !(c->req.flags & HF_SKIPPED)) {
 		/* No request to answer. After a receive-side gap, or when the
 		 * connection's first request was never seen (it rode in a TCP
 		 * Fast Open SYN), requests were missed, not absent: count the
 		 * response, method unknown. */
-		if (c->req.state != HS_LOST && !(c->req.flags & HF_SKIPPED)) {
-			HTTP_ON_NOTE(f, HN_UNMATCHED_RESPONSE);
-			return HTTP_M_OTHER;
-		}
-	} else {
-		p = &c->pending[seq & (HTTP_PIPELINE - 1)];
-		c->responses = seq + 1;
-		if (p->seq == seq) {
-			__u32 elapsed = (__u32)(f->now_ns >> 10) - p->start;
-
-			method = c->pending_method[seq & (HTTP_PIPELINE - 1)];
-			/* A departure stamp can precede a receive stamp by a hair
-			 * across CPUs: a "negative" elapsed is zero, not 73 minutes. */
-			latency = elapsed < 0x80000000U ? (__u64)elapsed << 10 : 0;
-			timed = 1;
-		}
+		HTTP_ON_NOTE(f, HN_UNMATCHED_RESPONSE);
+		return HTTP_M_OTHER;
 	}
 	/* One call site: each inlined copy would be verified separately. */
 	HTTP_ON_EXCHANGE(f, method, status, latency, timed);

@@ -262,9 +262,6 @@ End read_requests(Cursor& in, const Limits& limits, const std::vector<std::size_
       out.notes[kNotHttp]++;
       return End::kNotHttp;
     }
-    // No response has been seen yet, so every request past the pipeline's size is
-    // remembered by count only.
-    if (r.methods.size() >= limits.pipeline) out.notes[kPipelineOverflow]++;
     r.methods.push_back(m);
 
     const auto h = read_headers(in, limits.kept_line);
@@ -295,8 +292,10 @@ End read_responses(Cursor& in, const Limits& limits, const Requests& req, Outcom
     Method method = kOther;
     if (status >= 200 || status == 101) {
       if (answered < req.methods.size()) {
-        // Requests past the pipeline were not remembered: the method is unknown.
-        const bool remembered = answered < limits.pipeline;
+        // All requests came first, so only the last `pipeline` of them are still
+        // remembered: an earlier one's response has an unknown method.
+        const bool remembered = answered + limits.pipeline >= req.methods.size();
+        if (!remembered) out.notes[kPipelineOverflow]++;
         method = remembered ? req.methods[answered] : kOther;
         out.exchanges.push_back({method, status, remembered});
         answered++;

@@ -77,7 +77,7 @@ struct Outcome {
 // The kernel parser's sizes that change what counts (HTTP_LINE_MAX, HTTP_PIPELINE).
 struct Limits {
   std::size_t kept_line = 64;  // bytes of a line its framing headers are read from
-  std::size_t pipeline = 16;   // unanswered requests whose method is remembered
+  std::size_t pipeline = 16;   // latest unanswered requests whose method is remembered
   std::size_t window = 256;    // bytes the kernel sees of a segment at once (HTTP_WINDOW)
 };
 
