@@ -623,10 +623,10 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 		HTTP_ON_NOTE(f, HN_PIPELINE_OVERFLOW);
 		c->responses = seq + 1;
 	} else if (c->req.state != HS_LOST && !(c->req.flags & HF_SKIPPED)) {
-		/* No request to answer. After a receive-side gap, or when the
-		 * connection's first request was never seen (it rode in a TCP
-		 * Fast Open SYN), requests were missed, not absent: count the
-		 * response, method unknown. */
+		/* No request to answer: not counted. After a receive-side gap,
+		 * or when the connection's first request was never seen (it rode
+		 * in a TCP Fast Open SYN), requests were missed, not absent: then
+		 * this branch is skipped and the response counts, method unknown. */
 		HTTP_ON_NOTE(f, HN_UNMATCHED_RESPONSE);
 		return HTTP_M_OTHER;
 	}
