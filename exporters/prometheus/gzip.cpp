@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -74,8 +75,17 @@ bool accepts_gzip(std::string_view header) {
 struct DeflateRun::State {
   isal_zstream stream{};  // holds the window: too large for a worker's stack
   std::unique_ptr<std::uint8_t[]> level_buffer;
-  std::string out;
-  std::size_t used = 0;  // bytes of `out` written so far
+  std::unique_ptr<char[]> out;  // room for `capacity` bytes, written up to `used`
+  std::size_t capacity = 0;
+  std::size_t used = 0;
+
+  void grow_to(std::size_t bytes) {
+    auto bigger = std::make_unique_for_overwrite<char[]>(bytes);
+    if (used != 0) std::memcpy(bigger.get(), out.get(), used);
+    out = std::move(bigger);
+    capacity = bytes;
+  }
+
   std::uint32_t crc = 0;
   std::uint64_t size = 0;
 
@@ -88,13 +98,13 @@ struct DeflateRun::State {
     stream.end_of_stream = 0;
     std::size_t in_pos = 0;
     for (;;) {
-      if (used == out.size()) out.resize(out.size() + out.size() / 2 + 4096);
+      if (used == capacity) grow_to(capacity + capacity / 2 + 4096);
       const std::size_t in_n = std::min(kChunk, data.size() - in_pos);
-      const std::size_t out_n = std::min(kChunk, out.size() - used);
+      const std::size_t out_n = std::min(kChunk, capacity - used);
       // ISA-L's API is not const-correct; it never writes to next_in.
       stream.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data.data() + in_pos));
       stream.avail_in = static_cast<std::uint32_t>(in_n);
-      stream.next_out = reinterpret_cast<std::uint8_t*>(out.data() + used);
+      stream.next_out = reinterpret_cast<std::uint8_t*>(out.get() + used);
       stream.avail_out = static_cast<std::uint32_t>(out_n);
       if (isal_deflate(&stream) != COMP_OK) throw std::runtime_error("gzip: isal_deflate failed");
       in_pos += in_n - stream.avail_in;
@@ -119,8 +129,9 @@ DeflateRun::DeflateRun(int level, std::size_t expected_size) : state_(std::make_
   state_->stream.level_buf = state_->level_buffer.get();
   state_->stream.level_buf_size = static_cast<std::uint32_t>(level_buffer_size);
   state_->stream.gzip_flag = IGZIP_DEFLATE;
-  // Exposition text shrinks about tenfold; the output grows if it does not.
-  state_->out.resize(expected_size / 8 + 1024);
+  // Exposition text shrinks tenfold or more; the output grows if it does
+  // not. Room never written is never faulted in.
+  state_->grow_to(expected_size / 8 + 1024);
 }
 
 DeflateRun::~DeflateRun() = default;
@@ -139,8 +150,7 @@ void DeflateRun::write(std::string_view data) {
 DeflateRun::Compressed DeflateRun::finish() {
   if (!state_) throw std::logic_error("DeflateRun::finish called twice");
   state_->deflate({}, true);
-  Compressed done{std::move(state_->out), state_->crc, state_->size};
-  done.deflate.resize(state_->used);
+  Compressed done{std::move(state_->out), state_->used, state_->crc, state_->size};
   state_.reset();
   return done;
 }
@@ -160,14 +170,14 @@ std::string gzip_join(std::span<const DeflateRun::Compressed> runs) {
   // codes (BFINAL=1, BTYPE=01, end-of-block) ends the stream.
   constexpr std::string_view kLastBlock("\x03\0", 2);
   std::size_t bytes = kHeader.size() + kLastBlock.size() + 8;
-  for (const auto& run : runs) bytes += run.deflate.size();
+  for (const auto& run : runs) bytes += run.blocks_size;
   std::string out;
   out.reserve(bytes);
   out += kHeader;
   std::uint32_t crc = 0;
   std::uint64_t size = 0;
   for (const auto& run : runs) {
-    out += run.deflate;
+    out += run.deflate();
     crc = static_cast<std::uint32_t>(::crc32_combine(crc, run.crc, static_cast<z_off_t>(run.size)));
     size += run.size;
   }

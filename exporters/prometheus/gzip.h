@@ -35,9 +35,14 @@ class DeflateRun {
   void write(std::string_view data);
 
   struct Compressed {
-    std::string deflate;     // the blocks
+    // The blocks: `blocks_size` bytes. Not a std::string, which would zero
+    // its room for the output first (fresh memory faulted in for nothing).
+    std::unique_ptr<char[]> blocks;
+    std::size_t blocks_size = 0;
     std::uint32_t crc = 0;   // CRC-32 of the content
     std::uint64_t size = 0;  // bytes of content
+
+    std::string_view deflate() const { return {blocks.get(), blocks_size}; }
   };
   // Ends the run. Once only.
   Compressed finish();
