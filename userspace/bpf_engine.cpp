@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
 #include <linux/types.h>
 
@@ -82,10 +84,52 @@ std::unique_ptr<BtfFile> cut_kernel_btf_or_throw() {
   }
 }
 
+using Skeleton = std::unique_ptr<http_statistics, void (*)(http_statistics*)>;
+
+// An instance of the object that loads only `program` and shares every map
+// of `shared` (the internal ones too: the programs read `paused_count` from
+// the one .bss userspace writes). The verifier then checks each packet
+// program in a load of its own, and the two loads run at once.
+Skeleton packet_program_instance(const char* program, bpf_object* shared, const char* btf_path) {
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = btf_path);
+  Skeleton instance(http_statistics__open_opts(&open_opts), http_statistics__destroy);
+  if (!instance) throw EngineError("opening the BPF object failed: " + errno_text(errno) + kHint);
+  bpf_program* p = nullptr;
+  bpf_object__for_each_program(p, instance->obj) {
+    bpf_program__set_autoload(p, std::strcmp(bpf_program__name(p), program) == 0);
+  }
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, instance->obj) {
+    const char* name = bpf_map__name(map);
+    const bpf_map* from = bpf_object__find_map_by_name(shared, name);
+    const int err = from ? bpf_map__reuse_fd(map, bpf_map__fd(from)) : -ENOENT;
+    if (err) throw EngineError(std::string("sharing map ") + name + " failed: " + errno_text(err));
+  }
+  return instance;
+}
+
+// Loads both instances, on two threads when a second one can be started.
+void load_packet_programs(http_statistics* ingress, http_statistics* egress) {
+  int egress_err = 0;
+  std::jthread other;
+  try {
+    other = std::jthread([&egress_err, egress] { egress_err = http_statistics__load(egress); });
+  } catch (const std::system_error&) {
+    egress_err = http_statistics__load(egress);
+  }
+  const int ingress_err = http_statistics__load(ingress);
+  if (other.joinable()) other.join();
+  if (ingress_err) fail_load(ingress_err);
+  if (egress_err) fail_load(egress_err);
+}
+
 }  // namespace
 
 BpfEngine::BpfEngine(EngineOptions options)
-    : skel_(nullptr, http_statistics__destroy), events_(nullptr, ring_buffer__free) {
+    : skel_(nullptr, http_statistics__destroy),
+      ingress_skel_(nullptr, http_statistics__destroy),
+      egress_skel_(nullptr, http_statistics__destroy),
+      events_(nullptr, ring_buffer__free) {
   const auto started = std::chrono::steady_clock::now();
   libbpf_set_print(libbpf_log);
   ncpus_ = libbpf_num_possible_cpus();
@@ -101,8 +145,15 @@ BpfEngine::BpfEngine(EngineOptions options)
       std::clamp<std::uint64_t>(HS_SERIES_BUDGET / per_series, 1024, HS_MAX_SERIES);
   bpf_map__set_max_entries(skel_->maps.stats, static_cast<std::uint32_t>(series));
   // The skeleton creates the maps and loads the small programs; the packet
-  // programs are verified in instances of their own, at the same time.
+  // programs, which take the verifier most of the start-up, are verified in
+  // instances of their own, at the same time.
+  bpf_program__set_autoload(skel_->progs.hs_ingress, false);
+  bpf_program__set_autoload(skel_->progs.hs_egress, false);
   if (int err = http_statistics__load(skel_.get()); err) fail_load(err);
+  const char* btf_path = kernel_btf_->path().c_str();
+  ingress_skel_ = packet_program_instance("hs_ingress", skel_->obj, btf_path);
+  egress_skel_ = packet_program_instance("hs_egress", skel_->obj, btf_path);
+  load_packet_programs(ingress_skel_.get(), egress_skel_.get());
 
   const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
   if (cg.empty())
@@ -132,9 +183,11 @@ BpfEngine::BpfEngine(EngineOptions options)
   auto* progs = &skel_->progs;
   keep(progs->hs_sockops, bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops",
        "sockops " + cg);
-  keep(progs->hs_ingress, bpf_program__attach_cgroup(progs->hs_ingress, cgroup_fd_), "hs_ingress",
+  bpf_program* ingress = ingress_skel_->progs.hs_ingress;
+  bpf_program* egress = egress_skel_->progs.hs_egress;
+  keep(ingress, bpf_program__attach_cgroup(ingress, cgroup_fd_), "hs_ingress",
        "cgroup_skb/ingress " + cg);
-  keep(progs->hs_egress, bpf_program__attach_cgroup(progs->hs_egress, cgroup_fd_), "hs_egress",
+  keep(egress, bpf_program__attach_cgroup(egress, cgroup_fd_), "hs_egress",
        "cgroup_skb/egress " + cg);
   keep(progs->hs_accept4, bpf_program__attach(progs->hs_accept4), "hs_accept4",
        "tracepoint syscalls/sys_exit_accept4");
@@ -199,6 +252,8 @@ BpfEngine::~BpfEngine() {
   events_.reset();
   tls_.reset();
   links_.clear();  // detaches: links are owned by these fds only, nothing is pinned
+  egress_skel_.reset();
+  ingress_skel_.reset();
   skel_.reset();
   if (cgroup_fd_ >= 0) close(cgroup_fd_);
   tracefs_.reset();

@@ -104,7 +104,11 @@ class BpfEngine {
   std::unique_ptr<TracefsMount> tracefs_;
   // What CO-RE relocates against, kept until the TLS object has loaded too.
   std::unique_ptr<BtfFile> kernel_btf_;
+  // The maps and the small programs; each packet program in an instance of
+  // its own that shares those maps (verified at the same time).
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> skel_;
+  std::unique_ptr<http_statistics, void (*)(http_statistics*)> ingress_skel_;
+  std::unique_ptr<http_statistics, void (*)(http_statistics*)> egress_skel_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<Attached> attached_;
   std::unique_ptr<TlsProbes> tls_;
