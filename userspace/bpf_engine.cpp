@@ -25,6 +25,7 @@
 #include "http_statistics.skel.h"
 #include "http_statistics_tls.skel.h"
 #include "libssl_files.h"
+#include "shared_maps.h"
 
 namespace hs {
 namespace {
@@ -98,12 +99,10 @@ Skeleton packet_program_instance(const char* program, bpf_object* shared, const 
   bpf_object__for_each_program(p, instance->obj) {
     bpf_program__set_autoload(p, std::strcmp(bpf_program__name(p), program) == 0);
   }
-  bpf_map* map = nullptr;
-  bpf_object__for_each_map(map, instance->obj) {
-    const char* name = bpf_map__name(map);
-    const bpf_map* from = bpf_object__find_map_by_name(shared, name);
-    const int err = from ? bpf_map__reuse_fd(map, bpf_map__fd(from)) : -ENOENT;
-    if (err) throw EngineError(std::string("sharing map ") + name + " failed: " + errno_text(err));
+  try {
+    share_maps(instance->obj, shared, InternalMaps::Shared);
+  } catch (const std::runtime_error& e) {
+    throw EngineError(e.what() + std::string(kHint));
   }
   return instance;
 }

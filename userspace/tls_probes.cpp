@@ -8,25 +8,12 @@
 #include <stdexcept>
 
 #include "http_statistics_tls.skel.h"
+#include "shared_maps.h"
 
 namespace hs {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
-
-// Maps both objects define (kernel/counting.bpf.h): one instance of each.
-// Internal maps (.bss, .rodata) stay each object's own.
-void share_maps(bpf_object* obj, bpf_object* shared) {
-  bpf_map* map = nullptr;
-  bpf_object__for_each_map(map, obj) {
-    const char* name = bpf_map__name(map);
-    if (std::strchr(name, '.')) continue;
-    const bpf_map* from = bpf_object__find_map_by_name(shared, name);
-    if (!from) continue;  // the TLS side's own
-    if (int err = bpf_map__reuse_fd(map, bpf_map__fd(from)); err)
-      throw std::runtime_error(std::string("sharing map ") + name + " failed: " + errno_text(err));
-  }
-}
 
 const char* const kPrograms[] = {
     "hs_ssl_read_enter",     "hs_ssl_read_ex_enter", "hs_ssl_read_return", "hs_ssl_write_enter",
@@ -47,7 +34,8 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
   LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = kernel_btf.c_str());
   skel_.reset(http_statistics_tls__open_opts(&opts));
   if (!skel_) throw std::runtime_error("opening the TLS BPF object failed: " + errno_text(errno));
-  share_maps(skel_->obj, shared);
+  // Maps both objects define (kernel/counting.bpf.h); .bss and .rodata stay its own.
+  share_maps(skel_->obj, shared, InternalMaps::Own);
   skel_->rodata->cgroup_only = cgroup_fd >= 0 ? 1 : 0;
   if (int err = http_statistics_tls__load(skel_.get()); err)
     throw std::runtime_error("loading the TLS BPF programs failed: " + errno_text(err));
