@@ -8,6 +8,10 @@ saturation by wrk, in rounds of three interleaved runs:
   B  traced by the daemon (build/http-statistics), started before the run and
      stopped with SIGTERM after it
   C  traced by a hand-written bpftrace script on the syscalls nginx uses
+  E  programs that do nothing on the engine's packet hooks (cgroup_skb ingress and
+     egress): the floor any design on these hooks pays, under the engine's overhead
+  T  (only when asked for) programs that do nothing on tc (tcx ingress and egress of
+     lo): the floor of the other hook a packet design could use
 
 Per run it measures throughput, nginx worker CPU per request, machine CPU per
 request, the daemon's CPU and peak RSS, and (in separate runs, because the
@@ -45,12 +49,20 @@ import time
 import urllib.error
 import urllib.request
 
+from empty_hooks import EmptyHooks, EmptyHooksError
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 VARIANTS = {
     "A": "untraced",
     "B": "engine (http-statistics)",
     "C": "bpftrace script",
+    "E": "empty socket hooks",
+    "T": "empty tc hooks",
 }
+ALL_VARIANTS = "".join(VARIANTS)
+DEFAULT_VARIANTS = "ABCE"
+# Comparisons, not the subject: when one cannot run here, the benchmark goes on without it.
+OPTIONAL_VARIANTS = "CT"
 # Requests per pipelined write; the engine pairs up to 16 per connection.
 PIPELINE_DEPTH = 8
 
@@ -267,6 +279,36 @@ class BpfStatsEnabled(contextlib.AbstractContextManager):
     def _write(self, value):
         with open(self.PATH, "w", encoding="ascii") as f:
             f.write(value)
+
+
+class TracefsMounted(contextlib.AbstractContextManager):
+    """tracefs at /sys/kernel/tracing for the duration of a with-block, if nothing had
+    mounted it (hosts without systemd): bpftrace attaches its syscall tracepoints
+    through it. The daemon mounts it by itself when it needs to, and unmounts it."""
+
+    PATH = "/sys/kernel/tracing"
+
+    def __enter__(self):
+        self.mounted = False
+        mounts = read_file("/proc/self/mounts").splitlines()
+        if any(line.split()[2:3] == ["tracefs"] for line in mounts):
+            return self
+        r = subprocess.run(
+            ["mount", "-t", "tracefs", "-o", "nosuid,nodev,noexec", "tracefs", self.PATH],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if r.returncode == 0:
+            self.mounted = True
+        else:
+            log(f"tracefs is not mounted and mounting it failed: {r.stderr.strip()}")
+        return self
+
+    def __exit__(self, *exc):
+        if self.mounted:
+            subprocess.run(["umount", self.PATH], capture_output=True, check=False)
+        return False
 
 
 # ---- processes this script starts ----------------------------------------------------
@@ -771,7 +813,7 @@ class Bench:
             "machine_cpu_us_per_request": per_request_us(busy, requests),
         }
 
-    # -- the three variants --
+    # -- the variants --
 
     def run_untraced(self, seconds):
         return self.load(seconds)
@@ -860,6 +902,38 @@ class Bench:
             run["bpf"] = bpf.result(run["requests_logged"])
         return run
 
+    def run_empty_hooks(self, seconds, bpf_stats=False, tc=False):
+        """A run with programs that do nothing on the engine's hooks (cgroup_skb of
+        the cgroup v2 root), or with tc=True on tcx of lo."""
+        root = cgroup2_root()
+        if root is None and not tc:
+            raise SetupError("no cgroup v2 mount: the socket hooks need one")
+        try:
+            with EmptyHooks(interface="lo") if tc else EmptyHooks(cgroup=root) as hooks:
+                attached = attached_links(hooks.prog_ids)
+                with stats_window(bpf_stats, hooks.ids()) as bpf:
+                    run = self.load(seconds, own_programs=hooks.ids())
+        except EmptyHooksError as e:
+            raise SetupError(f"the empty programs did not load or attach: {e}") from e
+        run["empty_hooks"] = {"attached": sorted(attached)}
+        if bpf_stats:
+            run["bpf"] = bpf.result(run["requests_logged"])
+        return run
+
+
+def attached_links(prog_ids):
+    """What the kernel says is attached, as evidence that a run measured the hooks:
+    "<program> on <attach type>" per BPF link of the given programs ({name: id})."""
+    names = {i: name for name, i in prog_ids.items()}
+    # Older bpftool has no name for tcx links (BPF_LINK_TYPE_TCX, 11) nor their side.
+    kinds = {11: "tcx"}
+    return [
+        f"{names[link['prog_id']]} on "
+        + str(link.get("attach_type") or kinds.get(link.get("type"), link.get("type", "?")))
+        for link in bpftool_json(["link", "show"])
+        if link.get("prog_id") in names
+    ]
+
 
 def wait_exited(managed, timeout):
     """Waits for a child to exit without reaping it, so that /proc still shows its final
@@ -929,16 +1003,30 @@ class stats_window(contextlib.AbstractContextManager):
 def rounds_plan(pairs, variants):
     """Each round runs every variant once, the order rotated per round so no variant
     always runs first (right after the previous round's last, on a warmer machine)."""
-    order = [v for v in "ABC" if v in variants]
+    order = [v for v in ALL_VARIANTS if v in variants]
     return [order[i % len(order) :] + order[: i % len(order)] for i in range(pairs)]
 
 
-def run_variant(bench, variant, seconds):
+def run_variant(bench, variant, seconds, bpf_stats=False):
     if variant == "A":
         return bench.run_untraced(seconds)
     if variant == "B":
-        return bench.run_engine(seconds)
-    return bench.run_bpftrace(seconds)
+        return bench.run_engine(seconds, bpf_stats=bpf_stats)
+    if variant == "C":
+        return bench.run_bpftrace(seconds, bpf_stats=bpf_stats)
+    return bench.run_empty_hooks(seconds, bpf_stats=bpf_stats, tc=variant == "T")
+
+
+def run_optional(bench, variant, seconds, bpf_stats=False):
+    """(run_variant's record, None), or for a comparison (OPTIONAL_VARIANTS) that cannot
+    run here (None, why): the benchmark goes on without it."""
+    try:
+        return run_variant(bench, variant, seconds, bpf_stats), None
+    except SetupError as e:
+        if variant not in OPTIONAL_VARIANTS:
+            raise
+        log(f"{VARIANTS[variant]} skipped: {e}")
+        return None, str(e)
 
 
 def run_all(bench, args):
@@ -947,18 +1035,13 @@ def run_all(bench, args):
     variants = set(args.variants)
     for i, order in enumerate(rounds_plan(args.pairs, variants)):
         for variant in order:
-            if variant not in variants:  # bpftrace, given up on in an earlier round
+            if variant not in variants:  # a comparison given up on in an earlier round
                 continue
             log(f"round {i + 1}/{args.pairs}: {variant} ({VARIANTS[variant]}), {args.seconds} s")
-            try:
-                run = run_variant(bench, variant, args.seconds)
-            except SetupError as e:
-                if variant != "C":
-                    raise
-                # bpftrace is a comparison, not the subject: go on without it.
-                log(f"bpftrace skipped: {e}")
-                variants.discard("C")
-                runs.append({"variant": "C", "kind": "pair", "round": i, "skipped": str(e)})
+            run, skipped = run_optional(bench, variant, args.seconds)
+            if skipped:
+                variants.discard(variant)
+                runs.append({"variant": variant, "kind": "pair", "round": i, "skipped": skipped})
                 continue
             runs.append(dict(run, variant=variant, kind="pair", round=i))
             log("  " + describe_run(runs[-1]))
@@ -976,23 +1059,12 @@ def extra_runs(bench, args, variants):
             log("  " + describe_run(extra[-1]))
     if args.quick:
         return extra
-    if "B" in variants:
-        log(f"BPF run time: B with kernel.bpf_stats_enabled=1, {args.seconds} s")
-        extra.append(
-            dict(bench.run_engine(args.seconds, bpf_stats=True), variant="B", kind="bpf_stats")
-        )
-        log("  " + describe_run(extra[-1]))
-    if "C" in variants:
-        log(f"BPF run time: C with kernel.bpf_stats_enabled=1, {args.seconds} s")
-        try:
-            extra.append(
-                dict(
-                    bench.run_bpftrace(args.seconds, bpf_stats=True), variant="C", kind="bpf_stats"
-                )
-            )
+    for variant in (v for v in ALL_VARIANTS if v in variants and v != "A"):
+        log(f"BPF run time: {variant} with kernel.bpf_stats_enabled=1, {args.seconds} s")
+        run, _ = run_optional(bench, variant, args.seconds, bpf_stats=True)
+        if run:
+            extra.append(dict(run, variant=variant, kind="bpf_stats"))
             log("  " + describe_run(extra[-1]))
-        except SetupError as e:
-            log(f"bpftrace skipped: {e}")
     return extra
 
 
@@ -1075,8 +1147,16 @@ def clean_rounds(runs):
     return sorted({r["round"] for r in pair_runs} - dirty)
 
 
+def ratio_keys(variants):
+    """The ratios reported: each variant to the untraced runs, and the engine to the
+    empty hooks (its own work above the floor of its hooks)."""
+    keys = [(v, "A") for v in variants if v != "A"]
+    return keys + ([("B", "E")] if "B" in variants and "E" in variants else [])
+
+
 def summarize(runs, rounds=None):
-    """Medians per variant and per-round ratios to A, over the given rounds (all: None)."""
+    """Medians per variant and per-round ratios (ratio_keys), over the given rounds
+    (all: None)."""
     pair_runs = [
         r
         for r in runs
@@ -1090,16 +1170,14 @@ def summarize(runs, rounds=None):
         entry = {"median": {}, "ratios": {}}
         for v in variants:
             entry["median"][v] = median([get(r) for r in pair_runs if r["variant"] == v])
-        for v in variants:
-            if v == "A":
-                continue
+        for v, base in ratio_keys(variants):
             per_round = [
-                ratio(get(by[(i, v)]), get(by[(i, "A")]))
+                ratio(get(by[(i, v)]), get(by[(i, base)]))
                 for i in rounds
-                if (i, v) in by and (i, "A") in by
+                if (i, v) in by and (i, base) in by
             ]
             per_round = [x for x in per_round if x is not None]
-            entry["ratios"][f"{v}/A"] = {
+            entry["ratios"][f"{v}/{base}"] = {
                 "per_round": per_round,
                 "median": median(per_round),
                 "min": min(per_round) if per_round else None,
@@ -1154,7 +1232,7 @@ def markdown(report):
     )
     variants = [
         v
-        for v in "ABC"
+        for v in ALL_VARIANTS
         if any(r["variant"] == v and r["kind"] == "pair" and "skipped" not in r for r in runs)
     ]
     out = [f"# http-statistics: overhead under load ({report['started_utc']})", ""]
@@ -1165,21 +1243,25 @@ def markdown(report):
         "## Overhead",
         "",
         rounds_sentence(report),
-        "Ratios are per round (that round's A), shown as median [min–max].",
+        "Ratios are per round (that round's A), shown as median [min–max]."
+        + (
+            " E/A is the floor: what programs that do nothing cost on the engine's packet "
+            "hooks. B/E is what the engine's work adds above it."
+            if "E" in variants
+            else ""
+        )
+        + (" T/A: the same floor on tc." if "T" in variants else ""),
         "",
     ]
-    header = (
-        ["metric"]
-        + [f"{v}: {VARIANTS[v]}" for v in variants]
-        + [f"{v}/A" for v in variants if v != "A"]
-    )
+    ratios = [f"{v}/{base}" for v, base in ratio_keys(variants)]
+    header = ["metric"] + [f"{v}: {VARIANTS[v]}" for v in variants] + ratios
     out += [table_row(header), table_row(["---"] * len(header))]
     for key, label, _, digits in METRICS:
         entry = summary[key]
         if all(entry["median"].get(v) is None for v in variants):
             continue
         row = [label] + [fmt(entry["median"].get(v), digits) for v in variants]
-        row += [fmt_ratio(entry["ratios"].get(f"{v}/A")) for v in variants if v != "A"]
+        row += [fmt_ratio(entry["ratios"].get(key)) for key in ratios]
         out.append(table_row(row))
     out += [""] + bpf_lines(runs) + [""] + daemon_lines(runs) + [""] + exactness_lines(runs)
     out += [""] + bpftrace_lines(runs) + [""] + run_lines(runs)
@@ -1249,7 +1331,10 @@ def setup_lines(cfg, env):
         f"nginx, wrk, the daemon and bpftrace at nice {cfg['nice']}",
         "- A: untraced. B: `http-statistics` started before the run (attached, /metrics answering) and "
         "stopped with SIGTERM after it. C: a bpftrace script on `sys_enter_recvfrom` and "
-        "`sys_enter_writev` (status from the first iovec)",
+        "`sys_enter_writev` (status from the first iovec). E: two programs that only return 1 "
+        "(`hs_empty_in`, `hs_empty_out`) on cgroup_skb ingress and egress of the cgroup v2 "
+        "root, attached through BPF links like the engine's. T: the same on tcx ingress and "
+        "egress of lo",
         "- per request = divided by the requests nginx logged in that run; worker CPU = "
         "utime+stime of the worker from /proc/<pid>/stat; machine CPU = busy time of all CPUs "
         "from /proc/stat (includes wrk, the daemon and anything else on the machine)",
@@ -1391,7 +1476,7 @@ def exactness_lines(runs):
 
 def bpftrace_lines(runs):
     rows = [r for r in runs if "bpftrace" in r]
-    skipped = [r for r in runs if r.get("skipped")]
+    skipped = [r for r in runs if r.get("skipped") and r["variant"] == "C"]
     out = ["## What the bpftrace script counted (for comparison, not asserted)", ""]
     if skipped and not rows:
         return out + [f"bpftrace skipped: {skipped[0]['skipped'].splitlines()[0]}"]
@@ -1476,7 +1561,7 @@ def plot(report, path, workdir):
     """overhead.png: throughput and worker CPU per request per variant, each run a point,
     the median a bar."""
     runs = [r for r in report["runs"] if r["kind"] == "pair" and "skipped" not in r]
-    variants = [v for v in "ABC" if any(r["variant"] == v for r in runs)]
+    variants = [v for v in ALL_VARIANTS if any(r["variant"] == v for r in runs)]
     pairs = max(1, report["config"]["pairs"])
     used = set(report["summary_rounds"])
     points = os.path.join(workdir, "runs.dat")
@@ -1494,7 +1579,10 @@ def plot(report, path, workdir):
             rps = report["summary"]["requests_per_second"]["median"].get(v) or 0
             cpu = report["summary"]["worker_cpu_us_per_request"]["median"].get(v) or 0
             f.write(f"{i} {rps} {cpu}\n")
-    xtics = ", ".join(f'"{VARIANTS[v]}" {i}' for i, v in enumerate(variants))
+    # Two lines per label (gnuplot reads \n in double quotes): five one-line names
+    # overlap at this width.
+    labels = [VARIANTS[v].replace(" ", "\\n", 1) for v in variants]
+    xtics = ", ".join(f'"{label}" {i}' for i, label in enumerate(labels))
 
     def left_out_points(column):
         if all(r["round"] in used for r in runs):
@@ -1513,6 +1601,7 @@ set output "{path}"
 set multiplot layout 1,2 title "http-statistics overhead: nginx return 200, wrk -t1 -c{report['config']['connections']}, {pairs} round(s) x {report['config']['seconds']} s"
 set style fill solid 0.35 border -1
 set boxwidth 0.6
+set bmargin 4
 set xrange [-0.6:{len(variants) - 0.4}]
 set xtics ({xtics})
 set grid ytics
@@ -1574,7 +1663,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--pairs", type=int, default=5, help="rounds of A B C (default 5)")
+    p.add_argument("--pairs", type=int, default=5, help="rounds of every variant (default 5)")
     p.add_argument("--seconds", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--out", default="results", help="results go to OUT/<UTC timestamp>/")
     p.add_argument(
@@ -1583,7 +1672,11 @@ def parse_args(argv):
         help="1 round of 2 s runs, 1 s exactness runs, no BPF run-time runs",
     )
     p.add_argument("--daemon", default="build/http-statistics", help="the daemon binary")
-    p.add_argument("--variants", default="ABC", help="which of A, B, C to run (default ABC)")
+    p.add_argument(
+        "--variants",
+        default=DEFAULT_VARIANTS,
+        help=f"which of {', '.join(VARIANTS)} to run (default {DEFAULT_VARIANTS})",
+    )
     p.add_argument("--connections", type=int, default=20, help="wrk connections (default 20)")
     p.add_argument(
         "--https",
@@ -1616,7 +1709,7 @@ def parse_args(argv):
         args.bpftrace_timeout = min(args.bpftrace_timeout, 10.0)
     if args.nice is None:
         args.nice = 0 if args.quick else -20
-    args.variants = "".join(v for v in "ABC" if v in args.variants.upper())
+    args.variants = "".join(v for v in ALL_VARIANTS if v in args.variants.upper())
     if args.https:
         args.variants = args.variants.replace("C", "")
     if "A" not in args.variants or args.pairs < 1 or args.seconds < 1:
@@ -1665,6 +1758,8 @@ def main(argv):
         with contextlib.ExitStack() as stack:
             workdir = tempfile.mkdtemp(prefix="hs-overhead-")
             stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+            if "C" in args.variants:
+                stack.enter_context(TracefsMounted())  # unmounted once bpftrace is gone
             stack.callback(Managed.stop_all)  # before the directory they write to goes
             env = environment(args)
             if env["bpf_stats_enabled_at_start"] == "1":

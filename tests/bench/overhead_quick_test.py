@@ -3,8 +3,10 @@
 
 Asserts only what does not depend on timing: every traced run's counts equal
 nginx's access log exactly (a plain run, a mixed-status run and a pipelined run),
-and results.md, results.json and overhead.png are produced. Without root it is
-skipped (exit 77), except under CI, where a skip would hide that it never ran.
+the empty-hooks runs (E on cgroup_skb, T on tc) had both of their programs
+attached and none is left loaded afterwards, and results.md, results.json and
+overhead.png are produced. Without root it is skipped (exit 77), except under
+CI, where a skip would hide that it never ran.
 """
 
 import argparse
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP = 77
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,7 +44,51 @@ def check_results(result_dir):
             problems.append("results.md does not report every run exact")
     with open(os.path.join(result_dir, "results.json"), encoding="utf-8") as f:
         report = json.load(f)
-    return problems + check_exactness(report)
+    return problems + check_exactness(report) + check_empty_hooks(report)
+
+
+EMPTY_HOOKS = {
+    "E": {"hs_empty_in on cgroup_inet_ingress", "hs_empty_out on cgroup_inet_egress"},
+    "T": {"hs_empty_tc_in on tcx", "hs_empty_tc_out on tcx"},
+}
+
+
+def check_empty_hooks(report):
+    """E and T ran with both of their programs attached (as BPF links), and their
+    ratios are in the summary. T, optional, may have been skipped by a kernel
+    without tcx (before 6.6)."""
+    problems = []
+    ratios = report["summary"]["worker_cpu_us_per_request"]["ratios"]
+    for variant, expected in EMPTY_HOOKS.items():
+        runs = [r for r in report["runs"] if r["variant"] == variant and r["kind"] == "pair"]
+        if not runs:
+            problems.append(f"no run of variant {variant}")
+            continue
+        if "skipped" in runs[0]:
+            if variant == "E":
+                problems.append(f"E skipped: {runs[0]['skipped']}")
+            else:
+                print(f"note: {variant} skipped: {runs[0]['skipped']}")
+            continue
+        attached = set(runs[0]["empty_hooks"]["attached"])
+        if attached != expected:
+            problems.append(
+                f"{variant}'s run had {sorted(attached)} attached, not {sorted(expected)}"
+            )
+        if ratios.get(f"{variant}/A", {}).get("median") is None:
+            problems.append(f"no {variant}/A ratio in the summary")
+    if ratios.get("B/E", {}).get("median") is None:
+        problems.append("no B/E ratio in the summary")
+    return problems
+
+
+def loaded_empty_hooks():
+    """Names of the empty-hooks programs still loaded in the kernel."""
+    r = subprocess.run(
+        ["bpftool", "prog", "show", "--json"], capture_output=True, text=True, check=True
+    )
+    programs = json.loads(r.stdout or "[]")
+    return [p["name"] for p in programs if p.get("name", "").startswith("hs_empty")]
 
 
 def check_exactness(report):
@@ -87,7 +134,17 @@ def main():
     out = tempfile.mkdtemp(prefix="hs-bench-test-")
     try:
         run = subprocess.run(
-            [sys.executable, args.script, "--quick", "--out", out, "--daemon", args.daemon],
+            [
+                sys.executable,
+                args.script,
+                "--quick",
+                "--variants",
+                "ABCET",
+                "--out",
+                out,
+                "--daemon",
+                args.daemon,
+            ],
             capture_output=True,
             text=True,
             timeout=280,
@@ -100,6 +157,12 @@ def main():
                 f"expected one results folder, found {len(dirs)} (exit code {run.returncode})"
             )
         problems = check_results(dirs[0])
+        # Programs are freed once their last reference goes, which can trail the exit.
+        deadline = time.monotonic() + 5
+        while loaded_empty_hooks() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if loaded_empty_hooks():
+            problems.append(f"still loaded after the benchmark: {loaded_empty_hooks()}")
         if run.returncode != 0:
             problems.append(f"overhead.py exited with {run.returncode}")
         if problems:
