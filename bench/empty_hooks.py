@@ -89,9 +89,14 @@ def _link(prog_fd, target, attach_type, what):
     return _bpf(BPF_LINK_CREATE, attr, what)
 
 
-def _prog_id(fd):
-    with open(f"/proc/self/fdinfo/{fd}", encoding="ascii") as f:
-        m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
+def prog_id(fdinfo_path):
+    """The id of the BPF program an fd (its /proc/<pid>/fdinfo/<fd>) refers to, or
+    None when it is no program's fd or is gone."""
+    try:
+        with open(fdinfo_path, encoding="ascii", errors="replace") as f:
+            m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
+    except OSError:
+        return None
     return int(m.group(1)) if m else None
 
 
@@ -109,17 +114,16 @@ class EmptyHooks(contextlib.AbstractContextManager):
     def __enter__(self):
         try:
             if self.cgroup is not None:
-                programs = CGROUP_SKB
+                programs, where = CGROUP_SKB, f"cgroup v2 directory {self.cgroup}"
                 target = os.open(self.cgroup, os.O_RDONLY | os.O_DIRECTORY)
                 self.fds.append(target)
             else:
-                programs = TCX
+                programs, where = TCX, self.interface
                 target = socket.if_nametoindex(self.interface)
             for name, prog_type, attach_type, value in programs:
                 prog_fd = _load(name, prog_type, attach_type, value)
                 self.fds.append(prog_fd)
-                self.prog_ids[name] = _prog_id(prog_fd)
-                where = f"cgroup v2 directory {self.cgroup}" if self.cgroup else self.interface
+                self.prog_ids[name] = prog_id(f"/proc/self/fdinfo/{prog_fd}")
                 self.fds.append(_link(prog_fd, target, attach_type, f"attaching {name} to {where}"))
         except OSError as e:
             self.close()

@@ -49,7 +49,7 @@ import time
 import urllib.error
 import urllib.request
 
-from empty_hooks import EmptyHooks, EmptyHooksError
+from empty_hooks import EmptyHooks, EmptyHooksError, prog_id
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 VARIANTS = {
@@ -176,16 +176,12 @@ def peak_rss_kib(pid):
 
 def bpf_prog_ids(pid):
     """Ids of the BPF programs a process holds file descriptors for."""
-    ids = set()
     try:
         entries = os.listdir(f"/proc/{pid}/fdinfo")
     except OSError:
-        return ids
-    for fd in entries:
-        m = re.search(r"^prog_id:\s+(\d+)", read_file(f"/proc/{pid}/fdinfo/{fd}"), re.M)
-        if m:
-            ids.add(int(m.group(1)))
-    return ids
+        return set()
+    ids = {prog_id(f"/proc/{pid}/fdinfo/{fd}") for fd in entries}
+    return ids - {None}
 
 
 def perf_event_fds(pid):
