@@ -57,12 +57,13 @@ VARIANTS = {
     "B": "engine (http-statistics)",
     "C": "bpftrace script",
     "E": "empty socket hooks",
+    "M": "minimal status counting",
     "T": "empty tc hooks",
 }
 ALL_VARIANTS = "".join(VARIANTS)
 DEFAULT_VARIANTS = "ABCE"
 # Comparisons, not the subject: when one cannot run here, the benchmark goes on without it.
-OPTIONAL_VARIANTS = "CT"
+OPTIONAL_VARIANTS = "CMT"
 # Requests per pipelined write; the engine pairs up to 16 per connection.
 PIPELINE_DEPTH = 8
 
@@ -672,6 +673,44 @@ class Bpftrace:
         }
 
 
+class MinimalCounter:
+    """bench/minimal: the least work a counter of responses can do on the engine's hooks
+    (variant M), on the cgroup v2 root."""
+
+    def __init__(self, binary, workdir, index, nice=0):
+        root = cgroup2_root()
+        if root is None:
+            raise SetupError("no cgroup v2 mount: the socket hooks need one")
+        if not os.access(binary, os.X_OK):
+            raise SetupError(f"no minimal counter at {binary}: build the minimal_counting target")
+        self.dir = os.path.join(workdir, f"minimal-{index}")
+        os.makedirs(self.dir)
+        self.stdout = os.path.join(self.dir, "stdout")
+        self.stderr = os.path.join(self.dir, "stderr")
+        self.proc = Managed(
+            "minimal_counting", niced([binary, root], nice), self.stdout, self.stderr
+        )
+        self.pid = self.proc.pid
+        ready = wait_for(
+            lambda: not self.proc.running() or read_file(self.stdout).startswith("attached"),
+            timeout=30,
+        )
+        if not ready or not self.proc.running():
+            self.proc.stop(signal.SIGKILL)
+            err = read_file(self.stderr)[-2000:]
+            raise SetupError(f"the minimal counter did not attach:\n{err}")
+
+    def prog_ids(self):
+        return bpf_prog_ids(self.pid)
+
+    def stop(self):
+        """Returns what it counted, by status code."""
+        code = self.proc.stop()
+        if code != 0:
+            raise SetupError(f"the minimal counter exited with {code}:\n" + read_file(self.stderr))
+        return {k: int(v) for k, v in re.findall(r"^(\d+) (\d+)$", read_file(self.stdout), re.M)}
+
+
 # ---- wrk ---------------------------------------------------------------------------
 
 MIXED_LUA = """
@@ -898,6 +937,30 @@ class Bench:
             run["bpf"] = bpf.result(run["requests_logged"])
         return run
 
+    def run_minimal(self, seconds, bpf_stats=False):
+        """A run under bench/minimal's counter: one storage lookup per segment, one load
+        and one counter per response. A lower bound of the work, checked against the log
+        (it frames nothing, so it is exact only for one response per segment, as here)."""
+        self.started += 1
+        counter = MinimalCounter(self.args.minimal, self.workdir, self.started, self.args.nice)
+        try:
+            own = counter.prog_ids()
+            attached = [what for i, what in hot_path_programs().items() if i in own]
+            with stats_window(bpf_stats, own) as bpf:
+                run = self.load(seconds, own_programs=own)
+        finally:
+            counted = counter.stop()
+        expected = run["log"]["completed"]
+        run["minimal"] = {
+            "attached": sorted(attached),
+            "counted": dict(sorted(counted.items())),
+            "log_completed": expected,
+            "matches_log": counted == expected,
+        }
+        if bpf_stats:
+            run["bpf"] = bpf.result(run["requests_logged"])
+        return run
+
     def run_empty_hooks(self, seconds, bpf_stats=False, tc=False):
         """A run with programs that do nothing on the engine's hooks (cgroup_skb of
         the cgroup v2 root), or with tc=True on tcx of lo."""
@@ -1010,6 +1073,8 @@ def run_variant(bench, variant, seconds, bpf_stats=False):
         return bench.run_engine(seconds, bpf_stats=bpf_stats)
     if variant == "C":
         return bench.run_bpftrace(seconds, bpf_stats=bpf_stats)
+    if variant == "M":
+        return bench.run_minimal(seconds, bpf_stats=bpf_stats)
     return bench.run_empty_hooks(seconds, bpf_stats=bpf_stats, tc=variant == "T")
 
 
@@ -1075,6 +1140,13 @@ def describe_run(run):
             "exact"
             if run["exactness"]["exact"]
             else f"NOT EXACT engine={run['exactness']['engine']} log={run['exactness']['log_completed']}"
+        )
+    if "minimal" in run:
+        m = run["minimal"]
+        parts.append(
+            "counted as logged"
+            if m["matches_log"]
+            else f"counted {m['counted']}, log {m['log_completed']}"
         )
     if "bpf" in run:
         parts.append(f"BPF {fmt(run['bpf']['ns_per_request'], 0)} ns/req")
@@ -1144,10 +1216,12 @@ def clean_rounds(runs):
 
 
 def ratio_keys(variants):
-    """The ratios reported: each variant to the untraced runs, and the engine to the
-    empty hooks (its own work above the floor of its hooks)."""
+    """The ratios reported: each variant to the untraced runs, the engine and the minimal
+    counter to the empty hooks (their own work above the floor of their hooks), and the
+    engine to the minimal counter."""
     keys = [(v, "A") for v in variants if v != "A"]
-    return keys + ([("B", "E")] if "B" in variants and "E" in variants else [])
+    keys += [(v, "E") for v in "BM" if v in variants and "E" in variants]
+    return keys + ([("B", "M")] if "B" in variants and "M" in variants else [])
 
 
 def summarize(runs, rounds=None):
@@ -1246,6 +1320,12 @@ def markdown(report):
             if "E" in variants
             else ""
         )
+        + (
+            " M/A: the least work a counter of responses can do on those hooks; B/M what "
+            "the engine does beyond it (framing, methods, latency, processes)."
+            if "M" in variants
+            else ""
+        )
         + (" T/A: the same floor on tc." if "T" in variants else ""),
         "",
     ]
@@ -1260,7 +1340,7 @@ def markdown(report):
         row += [fmt_ratio(entry["ratios"].get(key)) for key in ratios]
         out.append(table_row(row))
     out += [""] + bpf_lines(runs) + [""] + daemon_lines(runs) + [""] + exactness_lines(runs)
-    out += [""] + bpftrace_lines(runs) + [""] + run_lines(runs)
+    out += [""] + bpftrace_lines(runs) + [""] + minimal_lines(runs) + [""] + run_lines(runs)
     return "\n".join(out) + "\n"
 
 
@@ -1329,7 +1409,9 @@ def setup_lines(cfg, env):
         "stopped with SIGTERM after it. C: a bpftrace script on `sys_enter_recvfrom` and "
         "`sys_enter_writev` (status from the first iovec). E: two programs that only return 1 "
         "(`hs_empty_in`, `hs_empty_out`) on cgroup_skb ingress and egress of the cgroup v2 "
-        "root, attached through BPF links like the engine's. T: the same on tcx ingress and "
+        "root, attached through BPF links like the engine's. M: `bench/minimal` on the same "
+        "hooks (one socket-storage lookup per segment; per response one 16-byte load and one "
+        "per-CPU counter by status; no framing). T: the empty programs on tcx ingress and "
         "egress of lo",
         "- per request = divided by the requests nginx logged in that run; worker CPU = "
         "utime+stime of the worker from /proc/<pid>/stat; machine CPU = busy time of all CPUs "
@@ -1507,6 +1589,31 @@ def bpftrace_lines(runs):
     return out
 
 
+def minimal_lines(runs):
+    rows = [r for r in runs if "minimal" in r]
+    if not rows:
+        return []
+    out = ["## What the minimal counter (M) counted", ""]
+    out += [
+        table_row(["run", "nginx completed, by status", "counted, by status", "as logged"]),
+        table_row(["---"] * 4),
+    ]
+    for r in rows:
+        name = f"round {r['round'] + 1}" if r["kind"] == "pair" else r["kind"]
+        m = r["minimal"]
+        out.append(
+            table_row(
+                [
+                    name,
+                    fmt_counts(m["log_completed"]),
+                    fmt_counts(m["counted"]),
+                    "yes" if m["matches_log"] else "**NO**",
+                ]
+            )
+        )
+    return out
+
+
 def run_lines(runs):
     out = [
         "## Every run",
@@ -1669,6 +1776,11 @@ def parse_args(argv):
     )
     p.add_argument("--daemon", default="build/http-statistics", help="the daemon binary")
     p.add_argument(
+        "--minimal",
+        default=None,
+        help="variant M's counter (default: minimal_counting beside the daemon)",
+    )
+    p.add_argument(
         "--variants",
         default=DEFAULT_VARIANTS,
         help=f"which of {', '.join(VARIANTS)} to run (default {DEFAULT_VARIANTS})",
@@ -1705,6 +1817,8 @@ def parse_args(argv):
         args.bpftrace_timeout = min(args.bpftrace_timeout, 10.0)
     if args.nice is None:
         args.nice = 0 if args.quick else -20
+    if args.minimal is None:
+        args.minimal = os.path.join(os.path.dirname(args.daemon), "minimal_counting")
     args.variants = "".join(v for v in ALL_VARIANTS if v in args.variants.upper())
     if args.https:
         args.variants = args.variants.replace("C", "")

@@ -11,10 +11,8 @@ function(bpf_skeleton name source)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
   set(obj ${CMAKE_BINARY_DIR}/kernel/${name}.bpf.o)
   # CO-RE: types come from this machine's BTF; relocations adapt them at load.
-  # One rule for every program of the directory.
-  get_property(have_vmlinux DIRECTORY PROPERTY HS_VMLINUX_RULE)
-  if(NOT have_vmlinux)
-    set_property(DIRECTORY PROPERTY HS_VMLINUX_RULE TRUE)
+  # One rule for every program, whichever directory it is in.
+  if(NOT TARGET hs_vmlinux_h)
     add_custom_command(
       OUTPUT ${HS_VMLINUX_H}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/kernel

@@ -4,8 +4,9 @@
 Asserts only what does not depend on timing: every traced run's counts equal
 nginx's access log exactly (a plain run, a mixed-status run and a pipelined run),
 the empty-hooks runs (E on cgroup_skb, T on tc) had both of their programs
-attached and none is left loaded afterwards, and results.md, results.json and
-overhead.png are produced. Without root it is skipped (exit 77), except under
+attached, the minimal counter's run (M) had its three attached and counted what
+nginx logged, none of these programs is left loaded afterwards, and results.md,
+results.json and overhead.png are produced. Without root it is skipped (exit 77), except under
 CI, where a skip would hide that it never ran.
 """
 
@@ -27,7 +28,7 @@ def fail(message):
     return 1
 
 
-def check_results(result_dir):
+def check_results(result_dir, minimal):
     """Returns a list of problems with the produced reports (empty: all good)."""
     problems = []
     for name in ("results.md", "results.json", "overhead.png"):
@@ -44,7 +45,8 @@ def check_results(result_dir):
             problems.append("results.md does not report every run exact")
     with open(os.path.join(result_dir, "results.json"), encoding="utf-8") as f:
         report = json.load(f)
-    return problems + check_exactness(report) + check_empty_hooks(report)
+    problems += check_exactness(report) + check_empty_hooks(report)
+    return problems + (check_minimal(report) if minimal else [])
 
 
 EMPTY_HOOKS = {
@@ -82,13 +84,41 @@ def check_empty_hooks(report):
     return problems
 
 
-def loaded_empty_hooks():
-    """Names of the empty-hooks programs still loaded in the kernel."""
+MINIMAL_PROGRAMS = {
+    "mc_sockops on cgroup_sock_ops",
+    "mc_ingress on cgroup_inet_ingress",
+    "mc_egress on cgroup_inet_egress",
+}
+
+
+def check_minimal(report):
+    """M ran with its programs attached, counted every response nginx logged (one per
+    segment in this workload, which is what it can count), and its ratios are there."""
+    runs = [r for r in report["runs"] if r["variant"] == "M" and r["kind"] == "pair"]
+    if not runs:
+        return ["no run of variant M"]
+    if "skipped" in runs[0]:
+        return [f"M skipped: {runs[0]['skipped']}"]
+    problems = []
+    m = runs[0]["minimal"]
+    if set(m["attached"]) != MINIMAL_PROGRAMS:
+        problems.append(f"M's run had {m['attached']} attached, not {sorted(MINIMAL_PROGRAMS)}")
+    if not m["log_completed"] or not m["matches_log"]:
+        problems.append(f"M counted {m['counted']}, nginx logged {m['log_completed']}")
+    ratios = report["summary"]["worker_cpu_us_per_request"]["ratios"]
+    for key in ("M/A", "M/E", "B/M"):
+        if ratios.get(key, {}).get("median") is None:
+            problems.append(f"no {key} ratio in the summary")
+    return problems
+
+
+def leftover_programs():
+    """Names of the benchmark's own comparison programs still loaded in the kernel."""
     r = subprocess.run(
         ["bpftool", "prog", "show", "--json"], capture_output=True, text=True, check=True
     )
     programs = json.loads(r.stdout or "[]")
-    return [p["name"] for p in programs if p.get("name", "").startswith("hs_empty")]
+    return [p["name"] for p in programs if p.get("name", "").startswith(("hs_empty", "mc_"))]
 
 
 def check_exactness(report):
@@ -123,6 +153,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--script", required=True, help="bench/overhead.py")
     p.add_argument("--daemon", required=True, help="the http-statistics binary")
+    p.add_argument(
+        "--minimal", help="bench/minimal's counter (variant M); without it M is left out"
+    )
     args = p.parse_args()
 
     if os.geteuid() != 0:
@@ -139,12 +172,13 @@ def main():
                 args.script,
                 "--quick",
                 "--variants",
-                "ABCET",
+                "ABCEMT" if args.minimal else "ABCET",
                 "--out",
                 out,
                 "--daemon",
                 args.daemon,
-            ],
+            ]
+            + (["--minimal", args.minimal] if args.minimal else []),
             capture_output=True,
             text=True,
             timeout=280,
@@ -156,13 +190,13 @@ def main():
             return fail(
                 f"expected one results folder, found {len(dirs)} (exit code {run.returncode})"
             )
-        problems = check_results(dirs[0])
+        problems = check_results(dirs[0], bool(args.minimal))
         # Programs are freed once their last reference goes, which can trail the exit.
         deadline = time.monotonic() + 5
-        while loaded_empty_hooks() and time.monotonic() < deadline:
+        while leftover_programs() and time.monotonic() < deadline:
             time.sleep(0.1)
-        if loaded_empty_hooks():
-            problems.append(f"still loaded after the benchmark: {loaded_empty_hooks()}")
+        if leftover_programs():
+            problems.append(f"still loaded after the benchmark: {leftover_programs()}")
         if run.returncode != 0:
             problems.append(f"overhead.py exited with {run.returncode}")
         if problems:
