@@ -1505,6 +1505,11 @@ def daemon_lines(runs):
     return out
 
 
+def run_name(run):
+    """How the report tables name a run: its round, or the kind of an extra run."""
+    return f"round {run['round'] + 1}" if run["kind"] == "pair" else run["kind"]
+
+
 def exactness_lines(runs):
     rows = exactness_rows(runs)
     verdict = {True: "all exact", False: "**NOT EXACT**", None: "not checked: no traced run"}[
@@ -1534,12 +1539,11 @@ def exactness_lines(runs):
         table_row(["---"] * 7),
     ]
     for r in rows:
-        name = f"round {r['round'] + 1}" if r["kind"] == "pair" else r["kind"]
         e = r["exactness"]
         out.append(
             table_row(
                 [
-                    name,
+                    run_name(r),
                     fmt(r["requests_logged"]),
                     fmt_counts(e["log_completed"]),
                     fmt_counts(e["engine"]),
@@ -1573,12 +1577,11 @@ def bpftrace_lines(runs):
         table_row(["---"] * 5),
     ]
     for r in rows:
-        name = f"round {r['round'] + 1}" if r["kind"] == "pair" else r["kind"]
         b = r["bpftrace"]
         out.append(
             table_row(
                 [
-                    name,
+                    run_name(r),
                     fmt(r["requests_logged"]),
                     fmt(b["counted"]["recvfrom_calls"]),
                     fmt_counts(b["counted"]["status"]),
@@ -1599,12 +1602,11 @@ def minimal_lines(runs):
         table_row(["---"] * 4),
     ]
     for r in rows:
-        name = f"round {r['round'] + 1}" if r["kind"] == "pair" else r["kind"]
         m = r["minimal"]
         out.append(
             table_row(
                 [
-                    name,
+                    run_name(r),
                     fmt_counts(m["log_completed"]),
                     fmt_counts(m["counted"]),
                     "yes" if m["matches_log"] else "**NO**",
