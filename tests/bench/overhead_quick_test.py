@@ -105,6 +105,8 @@ def check_minimal(report):
         problems.append(f"M's run had {m['attached']} attached, not {sorted(MINIMAL_PROGRAMS)}")
     if not m["log_completed"] or not m["matches_log"]:
         problems.append(f"M counted {m['counted']}, nginx logged {m['log_completed']}")
+    if report.get("minimal_matches_log") is not True:
+        problems.append(f"minimal_matches_log is {report.get('minimal_matches_log')}")
     ratios = report["summary"]["worker_cpu_us_per_request"]["ratios"]
     for key in ("M/A", "M/E", "B/M"):
         if ratios.get(key, {}).get("median") is None:
