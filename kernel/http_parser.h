@@ -46,6 +46,8 @@
 #define HTTP_WINDOW 256      /* payload bytes loaded at once (power of two) */
 #define HTTP_LINE_MAX 64     /* prefix of a line kept when it straddles windows */
 #define HTTP_LINE_AT 320     /* where a straddling line is reassembled in the buffer */
+#define HTTP_TAIL 16         /* end of a start line kept when it straddles windows */
+#define HTTP_TAIL_AT 400     /* where that end is put back together in the buffer */
 #define HTTP_BUF_SIZE 512    /* window + reassembly area + room for 8-byte overreads */
 #define HTTP_PIPELINE 32     /* unanswered requests remembered per connection */
 #define HTTP_MAX_STEPS 8192  /* lines/bodies handled per segment */
@@ -118,6 +120,9 @@ struct http_stream {
 	__u8 line_len;       /* bytes kept in line[] */
 	__u8 pad;
 	__u8 line[HTTP_LINE_MAX + 8]; /* and room for a word-wide store at its end */
+	/* The last bytes of a start line seen so far: a request line longer than
+	 * line[] with a method we have no name for is judged by its end. */
+	__u8 tail[HTTP_TAIL];
 };
 
 /* A request handed from the receive side to the send side. `tag` is the
@@ -162,6 +167,15 @@ struct http_buf {
 	__u32 line_at;  /* where the current complete line starts in b[] */
 	__u32 line_len; /* its length */
 };
+
+#ifdef __cplusplus /* the userspace tests compile this header as C++ */
+static_assert
+#else
+_Static_assert
+#endif
+	(HTTP_LINE_AT + HTTP_LINE_MAX + 8 <= HTTP_TAIL_AT &&
+		 HTTP_TAIL_AT + HTTP_TAIL + 8 <= HTTP_BUF_SIZE,
+	 "the reassembled line, its end and word-wide reads fit the buffer");
 
 /* One segment being fed; lives on the stack of the caller of HTTP_LOOP. */
 struct http_feed {
@@ -317,10 +331,10 @@ HTTP_INLINE int http_ends_http1(const struct http_buf *buf, __u32 base, __u32 ma
 
 /*
  * A request line with a method we have no name for (WebDAV's PROPFIND, a
- * custom one): counted as "_OTHER", but only when the whole line is visible
- * (in the window, or reassembled when it is at most HTTP_LINE_MAX long) and
- * reads TOKEN SP target SP HTTP/1.x, so that HTTP/2's "PRI * HTTP/2.0" and
- * random upper-case text stay out.
+ * custom one): counted as "_OTHER" when it reads TOKEN SP target SP HTTP/1.x,
+ * so that HTTP/2's "PRI * HTTP/2.0" and random upper-case text stay out. Its
+ * start is in the window or the kept prefix, its end in the window, the
+ * reassembled line, or (past HTTP_LINE_MAX) the kept tail.
  */
 HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 len)
 {
@@ -329,7 +343,7 @@ HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 
 
 	if (!l || len < 16)
 		return 0;
-	if (at == HTTP_LINE_AT ? len > HTTP_LINE_MAX : at + len > HTTP_WINDOW || len > HTTP_WINDOW)
+	if (at != HTTP_LINE_AT && (at + len > HTTP_WINDOW || len > HTTP_WINDOW))
 		return 0;
 	for (i = 0; i < 20; i++) {
 		__u8 c = l[i];
@@ -342,6 +356,8 @@ HTTP_LEAF int http_is_other_request(const struct http_buf *buf, __u32 at, __u32 
 	}
 	if (tok == 0 || tok >= 20 || l[tok + 1] == ' ')
 		return 0;
+	if (at == HTTP_LINE_AT && len > HTTP_LINE_MAX) /* its end is at HTTP_TAIL_AT */
+		return http_ends_http1(buf, HTTP_TAIL_AT, HTTP_TAIL - 1, HTTP_TAIL);
 	if (at == HTTP_LINE_AT)
 		return http_ends_http1(buf, HTTP_LINE_AT, HTTP_LINE_MAX - 1, len);
 	return http_ends_http1(buf, 0, HTTP_WINDOW - 1, at + len);
@@ -768,6 +784,25 @@ HTTP_INLINE void http_line(struct http_feed *f, struct http_stream *st, __u32 at
 	}
 }
 
+/* dst[] = the last HTTP_TAIL bytes of old[] followed by the n bytes at
+ * buf->b[off]. dst may be old: each byte is read before it is written. */
+HTTP_INLINE void http_roll_tail(__u8 *dst, const __u8 *old, const struct http_buf *buf, __u32 off,
+				__u32 n)
+{
+	__u32 i;
+
+	for (i = 0; i < HTTP_TAIL; i++) {
+		__u32 j = n + i;
+
+		if (j < HTTP_TAIL) {
+			HTTP_OPAQUE(j); /* keep the mask: the verifier needs it */
+			dst[i] = old[j & (HTTP_TAIL - 1)];
+		} else {
+			dst[i] = buf->b[(off + j - HTTP_TAIL) & (HTTP_WINDOW - 1)];
+		}
+	}
+}
+
 /* Keep the first bytes of a line that continues past the window. Copies go a
  * word at a time: eight rounds for the verifier to check instead of 64. */
 HTTP_LEAF int http_keep(struct http_stream *st, const struct http_buf *buf, __u32 off, __u32 n,
@@ -800,10 +835,13 @@ HTTP_LEAF int http_keep(struct http_stream *st, const struct http_buf *buf, __u3
 	}
 	st->line_len = (__u8)(dst + (n < HTTP_LINE_MAX - dst ? n : HTTP_LINE_MAX - dst));
 	st->line_total += n;
+	if (st->line_kind == LK_START)
+		http_roll_tail(st->tail, st->tail, buf, off, n);
 	return 0;
 }
 
-/* Put the kept prefix and the line's last part together at HTTP_LINE_AT.
+/* Put the kept prefix and the line's last part together at HTTP_LINE_AT, and
+ * the last HTTP_TAIL bytes of a long start line at HTTP_TAIL_AT.
  * Returns the line's full length. Bytes past the first HTTP_LINE_MAX of the
  * line, or past its end, may follow it there: nothing reads them. */
 HTTP_LEAF __u32 http_reassemble(const struct http_stream *st, struct http_buf *buf, __u32 off,
@@ -827,6 +865,8 @@ HTTP_LEAF __u32 http_reassemble(const struct http_stream *st, struct http_buf *b
 		http_put_word(&buf->b[HTTP_LINE_AT + ((kept + o) & (HTTP_LINE_MAX - 1))],
 			      http_word(&buf->b[(off + o) & (HTTP_WINDOW - 1)]));
 	}
+	if (st->line_kind == LK_START && st->line_total + n > HTTP_LINE_MAX)
+		http_roll_tail(&buf->b[HTTP_TAIL_AT], st->tail, buf, off, n);
 	return st->line_total + n;
 }
 

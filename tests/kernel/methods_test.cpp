@@ -53,6 +53,25 @@ TEST_F(MethodsTest, UnknownMethodDoesNotStopCountingTheConnection) {
   EXPECT_EQ(counts(s.pid()), (Counts{{"_OTHER 200", 1}, {"GET 200", 1}, {"GET 404", 1}}));
 }
 
+TEST_F(MethodsTest, LongUnknownMethodLineCutIntoSegmentsCounts) {
+  SplitServer s;
+  // A WebDAV client's long path, its request line written in pieces that cut it
+  // before its end and inside its version, so the kernel sees the method in one
+  // segment and " HTTP/1.1" only across the next two.
+  HttpClient c(s.port());
+  const std::string request = make_request(
+      "PROPFIND", "/remote.php/dav/files/" + std::string(300, 'u') + "/", {"Depth: 1"});
+  const std::size_t version = request.find(" HTTP/1.1");
+  ASSERT_NE(version, std::string::npos);
+  c.send_pieces(
+      {request.substr(0, 40), request.substr(40, version + 4 - 40), request.substr(version + 4)});
+  EXPECT_EQ(c.read_response().status, 200);
+  c.send(make_request("GET", "/status/404"));
+  EXPECT_EQ(c.read_response().status, 404);
+
+  EXPECT_EQ(counts(s.pid()), (Counts{{"_OTHER 200", 1}, {"GET 404", 1}}));
+}
+
 TEST_F(MethodsTest, ConnectTunnelCountsOnlyTheConnectExchange) {
   SplitServer s;
   HttpClient c(s.port());

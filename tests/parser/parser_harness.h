@@ -95,7 +95,7 @@ namespace hs_test {
 static_assert(HN_COUNT <= kMaxNotes);
 
 // The reference parser (reference_parser.h) judged with this header's sizes.
-inline hs_ref::Limits reference_limits() { return {HTTP_LINE_MAX, HTTP_PIPELINE, HTTP_WINDOW}; }
+inline hs_ref::Limits reference_limits() { return {HTTP_LINE_MAX, HTTP_PIPELINE}; }
 
 enum class Side { kRequest, kResponse };
 

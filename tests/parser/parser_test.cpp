@@ -111,15 +111,43 @@ TEST(StartLine, LongUnknownMethodLineInOneSegment) {
   EXPECT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_OTHER, 207}}));
 }
 
-// Known limitation: past HTTP_LINE_MAX the kernel keeps only the start of a line that
-// segments cut, so it cannot see the version at its end and calls it not HTTP. Enable
-// once the line's end is kept too.
-TEST(StartLine, DISABLED_LongUnknownMethodLineSplitAcrossSegments) {
-  const std::string line = "PROPFIND /remote.php/dav/files/" + std::string(150, 'u') + "/ HTTP/1.1";
-  Connection c;
-  c.send_cut(Side::kRequest, line + "\r\n\r\n", {100});
-  c.response(empty_response(207));
-  EXPECT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_OTHER, 207}}));
+// Past HTTP_LINE_MAX the kernel keeps the start and the end of a line that segments
+// cut: the method is at one, the version at the other. Every cut, in lines that fit a
+// window and lines that do not (those straddle windows even in one segment), with the
+// version split every way and a request after it.
+TEST(StartLine, LongUnknownMethodLineSplitAtEveryOffset) {
+  for (std::size_t target : {std::size_t{40}, std::size_t{150}, std::size_t{400}}) {
+    const std::string req = "PROPFIND /remote.php/dav/files/" + std::string(target, 'u') +
+                            "/ HTTP/1.1\r\nDepth: 1\r\n\r\n" + request_line("GET");
+    for (std::size_t at = 0; at < req.size(); at += (at < 8 || req.size() - at < 80) ? 1 : 7) {
+      SCOPED_TRACE(testing::Message() << "target " << target << ", cut at " << at);
+      Connection c;
+      if (at == 0)
+        c.request(req);
+      else
+        c.send_cut(Side::kRequest, req, {at});
+      c.response(empty_response(207) + empty_response(200));
+      ASSERT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_OTHER, 207}, {HTTP_M_GET, 200}}));
+    }
+  }
+}
+
+// The kept end is judged like a visible one: a long line that is not HTTP/1.x stays out,
+// however it was cut.
+TEST(StartLine, LongUnknownMethodLineWithOtherVersionIsNotARequest) {
+  for (std::string_view version : {" HTTP/2.0", " HTTP/1.2", "HTTP/1.1", " HTTP/1.1 x"}) {
+    const std::string line =
+        "PROPFIND /remote.php/dav/files/" + std::string(300, 'u') + "/" + std::string(version);
+    const std::string req = line + "\r\n\r\n" + request_line("GET");
+    for (std::size_t at : {std::size_t{100}, line.size() - 5, line.size(), line.size() + 1}) {
+      SCOPED_TRACE(testing::Message() << version << ", cut at " << at);
+      Connection c;
+      c.send_cut(Side::kRequest, req, {at});
+      c.response(empty_response(207) + empty_response(200));
+      EXPECT_TRUE(c.exchanges().empty());
+      EXPECT_EQ(c.notes(HN_NOT_HTTP), 1U);
+    }
+  }
 }
 
 TEST(StartLine, MethodNeedsExactlyOneSpaceThenATarget) {

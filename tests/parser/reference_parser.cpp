@@ -42,11 +42,6 @@ class Cursor {
     return l;
   }
 
-  // Where a line returned by line() starts in the stream.
-  std::size_t offset(string_view line) const {
-    return static_cast<std::size_t>(line.data() - s_.data());
-  }
-
   // False when the stream ends first.
   bool skip(std::uint64_t n) {
     if (n > s_.size() - pos_) {
@@ -87,13 +82,9 @@ Method request_method(string_view line) {
 bool token_char(char c) { return (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; }
 
 // A well-formed request line with a method that has no name here (PROPFIND, MKCOL...):
-// TOKEN SP target SP HTTP/1.0 or HTTP/1.1, at least 16 bytes. It is only judged where
-// the kernel sees all of it: a line it keeps whole, or one inside a single load window
-// (which needs one segment to have carried it).
-bool other_request(string_view raw, string_view l, bool in_one_segment, const Limits& limits) {
-  const bool visible =
-      raw.size() <= limits.kept_line || (raw.size() < limits.window && in_one_segment);
-  if (!visible || l.size() < 16) return false;
+// TOKEN SP target SP HTTP/1.0 or HTTP/1.1, at least 16 bytes, however long.
+bool other_request(string_view l) {
+  if (l.size() < 16) return false;
   if (l.back() == '\r') l.remove_suffix(1);  // a long line keeps its CR until here
   const std::size_t space = l.find(' ');
   if (space == 0 || space >= 20 || space == string_view::npos) return false;
@@ -242,23 +233,14 @@ struct Requests {
   bool skipped = false;  // the first requests were never seen
 };
 
-// Whether no segment boundary falls inside [begin, last].
-bool in_one_segment(const std::vector<std::size_t>& cuts, std::size_t begin, std::size_t last) {
-  return std::none_of(cuts.begin(), cuts.end(),
-                      [&](std::size_t cut) { return cut > begin && cut <= last; });
-}
-
-End read_requests(Cursor& in, const Limits& limits, const std::vector<std::size_t>& cuts,
-                  Requests& r, Outcome& out) {
+End read_requests(Cursor& in, const Limits& limits, Requests& r, Outcome& out) {
   for (;;) {
     const auto raw = in.line();
     if (!raw) return End::kFraming;
     const string_view l = content(*raw, limits.kept_line);
     if (l.empty()) continue;  // stray line ends between messages
     const Method m = request_method(l);
-    const std::size_t begin = in.offset(*raw);
-    if (m == kOther &&
-        !other_request(*raw, l, in_one_segment(cuts, begin, begin + raw->size()), limits)) {
+    if (m == kOther && !other_request(l)) {
       out.notes[kNotHttp]++;
       return End::kNotHttp;
     }
@@ -327,7 +309,7 @@ Outcome parse(const Streams& streams, const Limits& limits) {
   Requests req;
   req.skipped = streams.request_skipped;
   Cursor requests(streams.requests);
-  req.end = read_requests(requests, limits, streams.request_cuts, req, out);
+  req.end = read_requests(requests, limits, req, out);
   if (streams.request_gap && req.end == End::kFraming) {
     out.notes[kSeqGap]++;
     req.end = End::kLost;

@@ -5,10 +5,6 @@
 // written out here as a rule (a Content-Length or Transfer-Encoding line longer than the
 // kept prefix is unusable, for example) so that the two agree on every input.
 //
-// One rule depends on segmentation, and the caller says how the receive side was cut
-// (request_cuts): a request line with an unknown method longer than the kernel keeps
-// (HTTP_LINE_MAX) is only recognised when one segment carried all of it.
-//
 // Ordering: the whole request stream is taken to arrive before the first response
 // byte. Pairing depends on how requests and responses interleave (how many requests are
 // unanswered when the next one arrives, whether the receive side was already lost when
@@ -57,9 +53,6 @@ struct Streams {
   // The receive side's first bytes were never seen (they rode in a TCP Fast Open SYN):
   // `requests` starts after them, and responses finding no request still count.
   bool request_skipped = false;
-  // Stream offsets where one receive-side segment's new bytes ended and the next
-  // one's began; empty when the whole stream came in one segment.
-  std::vector<std::size_t> request_cuts;
 };
 
 struct Exchange {
@@ -78,7 +71,6 @@ struct Outcome {
 struct Limits {
   std::size_t kept_line = 64;  // bytes of a line its framing headers are read from
   std::size_t pipeline = 16;   // latest unanswered requests whose method is remembered
-  std::size_t window = 256;    // bytes the kernel sees of a segment at once (HTTP_WINDOW)
 };
 
 Outcome parse(const Streams& streams, const Limits& limits = {});

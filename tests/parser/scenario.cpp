@@ -362,18 +362,6 @@ void replay_side(Connection& c, Side side, const SideScenario& s) {
   }
 }
 
-// Where each segment that brought new bytes ended: the parser resumes there.
-std::vector<std::size_t> new_data_ends(const std::vector<Piece>& pieces) {
-  std::vector<std::size_t> ends;
-  std::size_t cursor = 0;
-  for (const Piece& p : pieces) {
-    if (p.len == 0 || p.from + p.len <= cursor) continue;  // nothing new
-    cursor = p.from + p.len;
-    ends.push_back(cursor);
-  }
-  return ends;
-}
-
 std::string describe(const hs_ref::Outcome& o) {
   std::vector<Pair> list;
   for (const hs_ref::Exchange& e : o.exchanges) list.push_back({e.method, e.status});
@@ -454,8 +442,6 @@ std::string check_scenario(const Scenario& s) {
 
   hs_ref::Streams streams;
   const std::size_t skipped = s.request.skipped;
-  for (std::size_t end : new_data_ends(s.request.pieces))
-    streams.request_cuts.push_back(end - skipped);
   streams.requests = s.request.stream.substr(
       skipped, s.request.gap_at ? *s.request.gap_at - skipped : std::string::npos);
   streams.request_skipped = skipped > 0;
