@@ -541,7 +541,10 @@ HTTP_LEAF int http_scan_headers(const struct http_buf *buf, __u32 off, __u32 ava
 	/* Small bounds keep verification fast (bounded loops are verified round
 	 * by round); whatever is left over is taken by the next step. */
 	for (i = 0; i < HTTP_SCAN_LINES; i++) {
-		__u32 line = out->line, scan, nl = HTTP_WINDOW;
+		/* A volatile read: clang would keep the line in a register,
+		 * whose exact value the verifier tracks round by round (6.1's
+		 * verifier then walked over a million instructions here). */
+		__u32 line = *(volatile const __u32 *)&out->line, scan, nl = HTTP_WINDOW;
 		__u64 w, lw;
 
 		if (line >= avail)
@@ -907,7 +910,9 @@ HTTP_INLINE void http_skip(struct http_feed *f, struct http_stream *st)
 /* Consume the header lines the fast path can take; returns 1 when it took some. */
 HTTP_INLINE int http_headers_fast(struct http_feed *f, struct http_stream *st, const int response)
 {
-	struct http_hdr_scan hs;
+	/* Initialised: verifiers before 6.x refuse uninitialised stack
+	 * passed to a global function, even one that only writes it. */
+	struct http_hdr_scan hs = {};
 	__u32 off = f->pos - f->win_base;
 
 	if (f->pos < f->win_base || off >= f->win_len || off >= HTTP_WINDOW)
