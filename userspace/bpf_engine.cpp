@@ -26,6 +26,7 @@
 #include "http_statistics_tls.skel.h"
 #include "libssl_files.h"
 #include "shared_maps.h"
+#include "verifier_log.h"
 
 namespace hs {
 namespace {
@@ -54,14 +55,17 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
   return std::vfprintf(stderr, fmt, args);
 }
 
-// Turns "why loading failed" into the one line a user needs.
-[[noreturn]] void fail_load(int err) {
+// Turns "why loading failed" into what a user needs: the verifier's own
+// words when it refused a program, else the likely missing piece.
+[[noreturn]] void fail_load(int err, const VerifierLogs& logs) {
   if (geteuid() != 0)
     throw EngineError(
         "loading BPF programs failed: not running as root (needs CAP_BPF, "
         "CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_RESOURCE)" +
         std::string(kHint));
   if (access(kVmlinuxBtf, R_OK) != 0) throw EngineError(kNoBtf + std::string(kHint));
+  if (const std::string refused = logs.refusal(err); !refused.empty())
+    throw EngineError("loading BPF programs failed: " + refused + "\n" + kHint);
   throw EngineError("loading BPF programs failed: " + errno_text(err) +
                     " (a required program type, helper or map type is missing from this kernel)" +
                     std::string(kHint));
@@ -108,7 +112,10 @@ Skeleton packet_program_instance(const char* program, bpf_object* shared, const 
 }
 
 // Loads both instances, on two threads when a second one can be started.
-void load_packet_programs(http_statistics* ingress, http_statistics* egress) {
+void load_packet_programs(http_statistics* ingress, http_statistics* egress,
+                          std::vector<VerifiedProgram>& verified) {
+  const VerifierLogs ingress_logs(ingress->obj);
+  const VerifierLogs egress_logs(egress->obj);
   int egress_err = 0;
   std::jthread other;
   try {
@@ -118,8 +125,10 @@ void load_packet_programs(http_statistics* ingress, http_statistics* egress) {
   }
   const int ingress_err = http_statistics__load(ingress);
   if (other.joinable()) other.join();
-  if (ingress_err) fail_load(ingress_err);
-  if (egress_err) fail_load(egress_err);
+  if (ingress_err) fail_load(ingress_err, ingress_logs);
+  if (egress_err) fail_load(egress_err, egress_logs);
+  for (const auto* logs : {&ingress_logs, &egress_logs})
+    for (auto& v : logs->verified()) verified.push_back(std::move(v));
 }
 
 }  // namespace
@@ -148,11 +157,15 @@ BpfEngine::BpfEngine(EngineOptions options)
   // instances of their own, at the same time.
   bpf_program__set_autoload(skel_->progs.hs_ingress, false);
   bpf_program__set_autoload(skel_->progs.hs_egress, false);
-  if (int err = http_statistics__load(skel_.get()); err) fail_load(err);
+  {
+    const VerifierLogs logs(skel_->obj);
+    if (int err = http_statistics__load(skel_.get()); err) fail_load(err, logs);
+    verified_ = logs.verified();
+  }
   const char* btf_path = kernel_btf_->path().c_str();
   ingress_skel_ = packet_program_instance("hs_ingress", skel_->obj, btf_path);
   egress_skel_ = packet_program_instance("hs_egress", skel_->obj, btf_path);
-  load_packet_programs(ingress_skel_.get(), egress_skel_.get());
+  load_packet_programs(ingress_skel_.get(), egress_skel_.get(), verified_);
 
   const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
   if (cg.empty())
@@ -246,6 +259,12 @@ void BpfEngine::attach_tls() {
 }
 
 std::string BpfEngine::tls_describe() const { return tls_status_; }
+
+std::vector<VerifiedProgram> BpfEngine::verified_programs() const {
+  std::vector<VerifiedProgram> out = verified_;
+  if (tls_) out.insert(out.end(), tls_->verified().begin(), tls_->verified().end());
+  return out;
+}
 
 BpfEngine::~BpfEngine() {
   events_.reset();

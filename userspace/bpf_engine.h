@@ -14,6 +14,7 @@
 #include "snapshot.h"
 #include "tls_probes.h"
 #include "tracefs.h"
+#include "verifier_log.h"
 
 struct http_statistics;  // generated skeleton
 struct bpf_link;
@@ -91,6 +92,9 @@ class BpfEngine {
   // Whether HTTPS is counted, on which libraries, or why not.
   bool tls_active() const { return tls_ != nullptr; }
   std::string tls_describe() const;
+  // What the kernel's verifier processed for each loaded program, the
+  // socket side's and the TLS probes'.
+  std::vector<VerifiedProgram> verified_programs() const;
   // What is attached where, one line each (for the start-up log).
   std::vector<std::string> describe() const;
 
@@ -111,6 +115,7 @@ class BpfEngine {
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> egress_skel_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<Attached> attached_;
+  std::vector<VerifiedProgram> verified_;
   std::unique_ptr<TlsProbes> tls_;
   std::string tls_status_;
   std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> events_;

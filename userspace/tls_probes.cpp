@@ -37,8 +37,15 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
   // Maps both objects define (kernel/counting.bpf.h); .bss and .rodata stay its own.
   share_maps(skel_->obj, shared, InternalMaps::Own);
   skel_->rodata->cgroup_only = cgroup_fd >= 0 ? 1 : 0;
-  if (int err = http_statistics_tls__load(skel_.get()); err)
-    throw std::runtime_error("loading the TLS BPF programs failed: " + errno_text(err));
+  {
+    const VerifierLogs logs(skel_->obj);
+    if (int err = http_statistics_tls__load(skel_.get()); err) {
+      const std::string refused = logs.refusal(err);
+      throw std::runtime_error("loading the TLS BPF programs failed: " +
+                               (refused.empty() ? errno_text(err) : refused));
+    }
+    verified_ = logs.verified();
+  }
   if (cgroup_fd >= 0) {
     const std::uint32_t first = 0;
     const std::uint32_t fd = static_cast<std::uint32_t>(cgroup_fd);

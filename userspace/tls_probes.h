@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "snapshot.h"
+#include "verifier_log.h"
 
 struct bpf_object;
 struct bpf_link;
@@ -37,6 +38,7 @@ class TlsProbes {
   void set_paused_count(std::uint32_t n);
   std::vector<ProgramHealth> program_health() const;
   std::chrono::milliseconds attach_duration() const { return attach_duration_; }
+  const std::vector<VerifiedProgram>& verified() const { return verified_; }
 
  private:
   bpf_program* program(const std::string& name) const;
@@ -45,6 +47,7 @@ class TlsProbes {
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<std::string> libraries_;
   std::chrono::milliseconds attach_duration_{0};
+  std::vector<VerifiedProgram> verified_;
 };
 
 }  // namespace hs

@@ -26,6 +26,16 @@ void log_line(const std::string& s) { std::cerr << "http-statistics: " << s << s
 int run_check(const hs::DaemonOptions& o) {
   hs::BpfEngine engine({o.cgroup, o.tls});
   for (const auto& line : engine.describe()) std::cout << "attached " << line << "\n";
+  // How near each program is to the verifier's limit on this kernel.
+  for (const auto& v : engine.verified_programs()) {
+    std::cout << "verified " << v.name << ": ";
+    if (v.processed_insns == 0) {
+      std::cout << "the kernel gave no figures\n";
+      continue;
+    }
+    std::cout << v.processed_insns << " instructions processed (limit " << hs::kVerifierInsnLimit
+              << "), " << v.verification_us / 1000.0 << " ms\n";
+  }
   std::cout << "ok: loaded and attached in " << engine.attach_duration().count()
             << " ms; detaching\n";
   return 0;
