@@ -73,7 +73,7 @@ bool has_traffic(const std::deque<RateSample>& recent) {
 }  // namespace
 
 Aggregator::Aggregator(BpfEngine& engine, AggregatorOptions options)
-    : engine_(engine), options_(options) {
+    : engine_(engine), options_(options), last_read_(engine.counting_since()) {
   std::lock_guard lock(mu_);
   latest_ = publish(Clock::now());
 }
@@ -86,6 +86,12 @@ void Aggregator::start() {
   stopping_ = false;
   thread_ = std::thread([this] {
     std::unique_lock lock(thread_mu_);
+    // The first sample spans a whole interval from when counting began, as
+    // every later one does: a sliver of a second (the daemon starts this
+    // right after attaching) would hold only the busiest codes, at rates
+    // that are mostly noise.
+    const auto first = engine_.counting_since() + options_.interval;
+    if (wake_.wait_until(lock, first, [this] { return stopping_; })) return;
     while (!stopping_) {
       lock.unlock();
       refresh();
@@ -165,10 +171,10 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     slot->second = e.stats;
   }
 
-  const double seconds =
-      last_read_ == Clock::time_point{}
-          ? std::chrono::duration<double>(options_.interval).count()
-          : std::max(1e-3, std::chrono::duration<double>(now - last_read_).count());
+  // The first read's counts are of the time since counting began, however
+  // long attaching the TLS side and starting up took: taken as one interval,
+  // they overstated the first rates by as much.
+  const double seconds = std::max(1e-3, std::chrono::duration<double>(now - last_read_).count());
   const bool check_liveness = now - last_liveness_check_ >= std::chrono::seconds(5);
   if (check_liveness) last_liveness_check_ = now;
 

@@ -36,7 +36,8 @@ class Aggregator {
   Aggregator(const Aggregator&) = delete;
   Aggregator& operator=(const Aggregator&) = delete;
 
-  // Starts the once-per-interval refresh thread.
+  // Starts the once-per-interval refresh thread. Its first refresh comes
+  // one interval after counting began (BpfEngine::counting_since()).
   void start();
   void stop();
 
