@@ -65,9 +65,11 @@ RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
   return s;
 }
 
-bool has_traffic(const std::deque<RateSample>& recent) {
+// Whether the window still has something to show: traffic, or a pause
+// (while paused nothing is counted, and the zeros are what say so).
+bool window_shows_something(const std::deque<RateSample>& recent) {
   return std::any_of(recent.begin(), recent.end(),
-                     [](const RateSample& s) { return s.requests_per_second > 0; });
+                     [](const RateSample& s) { return s.requests_per_second > 0 || s.paused; });
 }
 
 }  // namespace
@@ -187,8 +189,12 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     }
     auto totals = sum(p.base, p.kernel);
     RateSample s = sample(totals, p.totals, now, seconds);
+    s.paused = p.info.paused;
     if (s.requests_per_second > 0) p.last_counted = now;
-    if (s.requests_per_second > 0 || has_traffic(p.recent)) {
+    // A sample every second while there is traffic, or a pause, in the
+    // window, and for the window's length after both end: a window that
+    // stopped moving would stop the graphs at its last dates.
+    if (s.requests_per_second > 0 || s.paused || window_shows_something(p.recent)) {
       p.recent.push_back(std::move(s));
       while (p.recent.size() > options_.recent_samples) p.recent.pop_front();
     }

@@ -26,6 +26,8 @@ struct AggregatorOptions {
   // before it disappears.
   std::chrono::seconds exit_grace{60};
   // Per-second samples kept per process (the Scope report carries them).
+  // A process gets one each interval while its window holds traffic or a
+  // pause, so the window keeps moving for as long as either lasts.
   std::size_t recent_samples = 15;
 };
 
