@@ -65,15 +65,17 @@ RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
   return s;
 }
 
-bool has_traffic(const std::deque<RateSample>& recent) {
+// Whether the window still has something to show: traffic, or a pause
+// (while paused nothing is counted, and the zeros are what say so).
+bool window_shows_something(const std::deque<RateSample>& recent) {
   return std::any_of(recent.begin(), recent.end(),
-                     [](const RateSample& s) { return s.requests_per_second > 0; });
+                     [](const RateSample& s) { return s.requests_per_second > 0 || s.paused; });
 }
 
 }  // namespace
 
 Aggregator::Aggregator(BpfEngine& engine, AggregatorOptions options)
-    : engine_(engine), options_(options) {
+    : engine_(engine), options_(options), last_read_(engine.counting_since()) {
   std::lock_guard lock(mu_);
   latest_ = publish(Clock::now());
 }
@@ -86,6 +88,12 @@ void Aggregator::start() {
   stopping_ = false;
   thread_ = std::thread([this] {
     std::unique_lock lock(thread_mu_);
+    // The first sample spans a whole interval from when counting began, as
+    // every later one does: a sliver of a second (the daemon starts this
+    // right after attaching) would hold only the busiest codes, at rates
+    // that are mostly noise.
+    const auto first = engine_.counting_since() + options_.interval;
+    if (wake_.wait_until(lock, first, [this] { return stopping_; })) return;
     while (!stopping_) {
       lock.unlock();
       refresh();
@@ -165,10 +173,10 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     slot->second = e.stats;
   }
 
-  const double seconds =
-      last_read_ == Clock::time_point{}
-          ? std::chrono::duration<double>(options_.interval).count()
-          : std::max(1e-3, std::chrono::duration<double>(now - last_read_).count());
+  // The first read's counts are of the time since counting began, however
+  // long attaching the TLS side and starting up took: taken as one interval,
+  // they overstated the first rates by as much.
+  const double seconds = std::max(1e-3, std::chrono::duration<double>(now - last_read_).count());
   const bool check_liveness = now - last_liveness_check_ >= std::chrono::seconds(5);
   if (check_liveness) last_liveness_check_ = now;
 
@@ -181,8 +189,12 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     }
     auto totals = sum(p.base, p.kernel);
     RateSample s = sample(totals, p.totals, now, seconds);
+    s.paused = p.info.paused;
     if (s.requests_per_second > 0) p.last_counted = now;
-    if (s.requests_per_second > 0 || has_traffic(p.recent)) {
+    // A sample every second while there is traffic, or a pause, in the
+    // window, and for the window's length after both end: a window that
+    // stopped moving would stop the graphs at its last dates.
+    if (s.requests_per_second > 0 || s.paused || window_shows_something(p.recent)) {
       p.recent.push_back(std::move(s));
       while (p.recent.size() > options_.recent_samples) p.recent.pop_front();
     }

@@ -26,6 +26,8 @@ struct AggregatorOptions {
   // before it disappears.
   std::chrono::seconds exit_grace{60};
   // Per-second samples kept per process (the Scope report carries them).
+  // A process gets one each interval while its window holds traffic or a
+  // pause, so the window keeps moving for as long as either lasts.
   std::size_t recent_samples = 15;
 };
 
@@ -36,7 +38,8 @@ class Aggregator {
   Aggregator(const Aggregator&) = delete;
   Aggregator& operator=(const Aggregator&) = delete;
 
-  // Starts the once-per-interval refresh thread.
+  // Starts the once-per-interval refresh thread. Its first refresh comes
+  // one interval after counting began (BpfEngine::counting_since()).
   void start();
   void stop();
 

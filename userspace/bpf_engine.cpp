@@ -193,6 +193,7 @@ BpfEngine::BpfEngine(EngineOptions options)
     attached_.push_back({prog, where, prog_fd});
   };
   auto* progs = &skel_->progs;
+  counting_since_ = Clock::now();  // just before: nothing can be counted earlier
   keep(progs->hs_sockops, bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops",
        "sockops " + cg);
   bpf_program* ingress = ingress_skel_->progs.hs_ingress;

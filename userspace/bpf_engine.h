@@ -86,6 +86,9 @@ class BpfEngine {
   static bool bpf_stats_enabled();
   // Socket side only: the TLS probes attach right after it (tls_describe()).
   std::chrono::milliseconds attach_duration() const { return attach_duration_; }
+  // When the socket side was attached: the stats map holds nothing counted
+  // before, so the first read's counts are of the time since.
+  Clock::time_point counting_since() const { return counting_since_; }
   // Loads and attaches the TLS probes (when options.tls and deferred); a
   // failure only means HTTPS is not counted: see tls_describe().
   void attach_tls();
@@ -121,6 +124,7 @@ class BpfEngine {
   std::unique_ptr<ring_buffer, void (*)(ring_buffer*)> events_;
   const std::function<void(const Event&)>* on_event_ = nullptr;
   std::chrono::milliseconds attach_duration_{0};
+  Clock::time_point counting_since_{};
   bool tracefs_mounted_ = false;
   int cgroup_fd_ = -1;
   bool whole_machine_ = true;  // attached to the cgroup v2 root

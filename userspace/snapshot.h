@@ -71,6 +71,9 @@ struct RateSample {
   // milliseconds; negative when no exchange completed.
   double latency_p50_ms = -1;
   double latency_p99_ms = -1;
+  // Counting was paused for the process when this sample was read: its rates
+  // say nothing was counted, not that nothing was served.
+  bool paused = false;
 };
 
 struct ProcessInfo {

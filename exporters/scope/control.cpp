@@ -46,7 +46,8 @@ std::optional<std::uint32_t> pid_of(std::string_view node_id, std::string_view h
 }  // namespace
 
 std::string handle_control(std::string_view body, const ReportOptions& options,
-                           const ControlFn& control, const SnapshotFn& snapshots) {
+                           std::string_view probe_id, const ControlFn& control,
+                           const SnapshotFn& snapshots) {
   rapidjson::Document request;
   request.Parse(body.data(), body.size());
   if (request.HasParseError()) {
@@ -86,7 +87,7 @@ std::string handle_control(std::string_view body, const ReportOptions& options,
     // (and the other control) at once instead of after the next polls.
     const std::shared_ptr<const Snapshot> after = snapshots ? snapshots() : nullptr;
     if (!after) return "{}";
-    return R"({"shortcutReport":)" + render_report(*after, options) + "}";
+    return R"({"shortcutReport":)" + render_report(*after, options, probe_id) + "}";
   } catch (const std::exception& e) {
     return error_reply("cannot " + verb + " HTTP tracing of process " + std::to_string(*pid) +
                        ": " + e.what());

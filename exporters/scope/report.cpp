@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "probe_id.h"
 #include "report_values.h"
 
 namespace hs::scope {
@@ -24,6 +25,9 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 constexpr double kRequestsPriority = 0.1;
 constexpr double kLatencyP50Priority = 0.7;
 constexpr double kLatencyP99Priority = 0.71;
+// The metadata row comes after the probe's own process rows (PID, command,
+// parent PID, threads, open files: priorities 1 to 5).
+constexpr double kTracingPriority = 10;
 
 // Status codes that get a metric: the three digits of an HTTP status line.
 // The kernel only counts 100-599; anything else cannot come from a status
@@ -36,7 +40,7 @@ constexpr std::string_view kPluginDescription = "Adds http request metrics to pr
 
 // Bytes per sample and per node in the JSON, to size the buffer up front.
 constexpr std::size_t kSampleBytes = 64;
-constexpr std::size_t kNodeBytes = 512;
+constexpr std::size_t kNodeBytes = 640;
 
 double requests(const RateSample& s) { return s.requests_per_second; }
 double latency_p50(const RateSample& s) { return s.latency_p50_ms; }
@@ -44,14 +48,33 @@ double latency_p99(const RateSample& s) { return s.latency_p99_ms; }
 
 bool positive(double v) { return to_thousandths(v).value_or(0) > 0; }
 
-// Status codes with a non-zero rate somewhere in the window, ascending. A
-// code whose traffic stopped (zero across the window) is left out, and so is
-// its metric.
-std::vector<std::uint16_t> active_codes(const ProcessSnapshot& p) {
+// Whether a pause shows in the node: the process is paused, or was when a
+// sample of the window was read. Until the window has moved past the pause,
+// the node stays with every code it answered, so the app gets the state
+// change (controls, "HTTP tracing") and the graphs go on at zero.
+bool pause_in_window(const ProcessSnapshot& p) {
+  return p.info.paused || std::any_of(p.recent.begin(), p.recent.end(),
+                                      [](const RateSample& s) { return s.paused; });
+}
+
+// Status codes of the node's metrics, ascending: those with a non-zero rate
+// somewhere in the window (a code whose traffic stopped, zero across the
+// window, is left out, and so is its metric), and while a pause shows, every
+// code the process has answered: nothing is counted then, so the window
+// would soon hold none.
+std::vector<std::uint16_t> node_codes(const ProcessSnapshot& p) {
   std::vector<std::uint16_t> codes;
+  const auto add = [&codes](std::uint16_t code) {
+    if (code >= kFirstCode && code <= kLastCode) codes.push_back(code);
+  };
   for (const RateSample& s : p.recent) {
     for (const auto& [code, rate] : s.responses_per_second) {
-      if (code >= kFirstCode && code <= kLastCode && positive(rate)) codes.push_back(code);
+      if (positive(rate)) add(code);
+    }
+  }
+  if (pause_in_window(p)) {
+    for (const auto& [key, stats] : p.series) {
+      if (stats.count > 0) add(key.status);
     }
   }
   std::sort(codes.begin(), codes.end());
@@ -61,17 +84,18 @@ std::vector<std::uint16_t> active_codes(const ProcessSnapshot& p) {
 
 // Which processes the report shows. Scope lists every process anyway (from
 // the probe's own process reporter); a node from this plugin only adds
-// metrics and controls. So the report carries:
+// metrics, a metadata row and controls. So the report carries:
 // - processes with HTTP traffic somewhere in the recent window: the metrics
 //   stay visible (dropping to zero) for the window's length after the
 //   traffic stops, then the node goes, which keeps a busy host's report small;
 // - paused processes, traffic or not, so their "resume" control stays
-//   reachable;
+//   reachable, and for a window's length after a resume, so the app learns
+//   that the process is active again;
 // - no exited process: the probe no longer reports it, and a node made only
 //   of this plugin's metrics would show up as a nameless process.
 bool shown(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes) {
   if (p.info.exited) return false;
-  if (p.info.paused || !codes.empty()) return true;
+  if (!codes.empty() || pause_in_window(p)) return true;
   return std::any_of(p.recent.begin(), p.recent.end(),
                      [](const RateSample& s) { return positive(s.requests_per_second); });
 }
@@ -80,7 +104,8 @@ class Renderer {
  public:
   explicit Renderer(std::size_t expected_bytes) : buffer_(nullptr, expected_bytes), w_(buffer_) {}
 
-  std::string render(const Snapshot& snapshot, const ReportOptions& options);
+  std::string render(const Snapshot& snapshot, const ReportOptions& options,
+                     std::string_view probe_id);
 
  private:
   void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
@@ -119,9 +144,11 @@ class Renderer {
   template <class Value>
   bool metric(std::string_view id, const std::vector<RateSample>& recent, Value value);
   void node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes,
-            std::string_view node_id, Clock::time_point taken_at);
+            std::string_view node_id, Clock::time_point taken_at, std::string_view probe_id);
+  void latest_entry(std::string_view id, Clock::time_point taken_at, std::string_view value);
   void control_state(std::string_view id, Clock::time_point taken_at, bool dead);
   void metric_template(std::string_view id, std::string_view label, double priority);
+  void metadata_template(std::string_view id, std::string_view label, double priority);
   void control(std::string_view id, std::string_view human, std::string_view icon, int rank);
   void spec(std::string_view plugin_id);
 
@@ -167,6 +194,17 @@ bool Renderer::metric(std::string_view id, const std::vector<RateSample>& recent
   return true;
 }
 
+void Renderer::latest_entry(std::string_view id, Clock::time_point taken_at,
+                            std::string_view value) {
+  key(id);
+  w_.StartObject();
+  key("timestamp");
+  date(taken_at);
+  key("value");
+  string(value);
+  w_.EndObject();
+}
+
 void Renderer::control_state(std::string_view id, Clock::time_point taken_at, bool dead) {
   key(id);
   w_.StartObject();
@@ -181,13 +219,23 @@ void Renderer::control_state(std::string_view id, Clock::time_point taken_at, bo
 }
 
 void Renderer::node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes,
-                    std::string_view node_id, Clock::time_point taken_at) {
+                    std::string_view node_id, Clock::time_point taken_at,
+                    std::string_view probe_id) {
+  const bool paused = p.info.paused;
   key(node_id);
   w_.StartObject();
   key("id");
   string(node_id);
   key("topology");
   string("process");
+
+  // Written in both states, like the controls: the app keeps the newest
+  // value of each entry from the reports of the last 15 s.
+  key("latest");
+  w_.StartObject();
+  latest_entry(kTracingMetadata, taken_at, paused ? "paused" : "active");
+  if (!probe_id.empty()) latest_entry(kControlProbeIdKey, taken_at, probe_id);
+  w_.EndObject();
 
   key("metrics");
   w_.StartObject();
@@ -203,18 +251,26 @@ void Renderer::node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& 
       return it == s.responses_per_second.end() ? 0.0 : it->second;
     });
   }
-  metric(kLatencyP50Metric, p.recent, latency_p50);
-  metric(kLatencyP99Metric, p.recent, latency_p99);
+  // Nothing is measured while paused: the window's last quantiles are from
+  // before the pause, and shown as the node's latency they would pass for
+  // current ones.
+  if (!paused) {
+    metric(kLatencyP50Metric, p.recent, latency_p50);
+    metric(kLatencyP99Metric, p.recent, latency_p99);
+  }
   w_.EndObject();
 
   // Both controls, the one that does not apply marked dead: the app merges
   // the reports of the last 15 s by timestamp, so a control that is merely
   // left out would linger from an older report after the state changed.
-  key("latestControls");
-  w_.StartObject();
-  control_state(kPauseControl, taken_at, /*dead=*/p.info.paused);
-  control_state(kResumeControl, taken_at, /*dead=*/!p.info.paused);
-  w_.EndObject();
+  // Without a probe id the app would offer neither.
+  if (!probe_id.empty()) {
+    key("latestControls");
+    w_.StartObject();
+    control_state(kPauseControl, taken_at, /*dead=*/paused);
+    control_state(kResumeControl, taken_at, /*dead=*/!paused);
+    w_.EndObject();
+  }
 
   w_.EndObject();
 }
@@ -230,6 +286,20 @@ void Renderer::metric_template(std::string_view id, std::string_view label, doub
   string("");
   key("priority");
   number(priority);
+  w_.EndObject();
+}
+
+void Renderer::metadata_template(std::string_view id, std::string_view label, double priority) {
+  key(id);
+  w_.StartObject();
+  key("id");
+  string(id);
+  key("label");
+  string(label);
+  key("priority");
+  number(priority);
+  key("from");
+  string("latest");
   w_.EndObject();
 }
 
@@ -266,7 +336,8 @@ void Renderer::spec(std::string_view plugin_id) {
   w_.EndObject();
 }
 
-std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& options) {
+std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& options,
+                             std::string_view probe_id) {
   std::bitset<kLastCode + 1> codes_seen;
   w_.StartObject();
   key("Process");
@@ -278,14 +349,14 @@ std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& opti
   std::string node_id = options.hostname + ";";
   const std::size_t prefix = node_id.size();
   for (const ProcessSnapshot& p : snapshot.processes) {
-    const std::vector<std::uint16_t> codes = active_codes(p);
+    const std::vector<std::uint16_t> codes = node_codes(p);
     if (!shown(p, codes)) continue;
     for (const std::uint16_t code : codes) codes_seen.set(code);
     std::array<char, 16> pid{};
     const auto end = std::to_chars(pid.data(), pid.data() + pid.size(), p.info.pid).ptr;
     node_id.resize(prefix);
     node_id.append(pid.data(), end);
-    node(p, codes, node_id, snapshot.taken_at);
+    node(p, codes, node_id, snapshot.taken_at, probe_id);
   }
   w_.EndObject();
 
@@ -299,6 +370,11 @@ std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& opti
   }
   metric_template(kLatencyP50Metric, "HTTP Latency p50 (ms)", kLatencyP50Priority);
   metric_template(kLatencyP99Metric, "HTTP Latency p99 (ms)", kLatencyP99Priority);
+  w_.EndObject();
+
+  key("metadata_templates");
+  w_.StartObject();
+  metadata_template(kTracingMetadata, "HTTP tracing", kTracingPriority);
   w_.EndObject();
 
   key("controls");
@@ -325,13 +401,15 @@ std::string response_metric_id(std::uint16_t code) {
   return "http_" + std::to_string(code) + "_responses_per_second";
 }
 
-std::string render_report(const Snapshot& snapshot, const ReportOptions& options) {
+std::string render_report(const Snapshot& snapshot, const ReportOptions& options,
+                          std::string_view probe_id) {
   std::size_t samples = 0;
   for (const ProcessSnapshot& p : snapshot.processes) samples += p.recent.size();
   // About six metrics per sample second (requests, a few codes, latency):
   // sized up front, the buffer is not copied while it grows.
   Renderer renderer(4096 + snapshot.processes.size() * kNodeBytes + samples * 6 * kSampleBytes);
-  return renderer.render(snapshot, options);
+  // Validated here too: the id is copied into the JSON as it is.
+  return renderer.render(snapshot, options, is_probe_id(probe_id) ? probe_id : std::string_view{});
 }
 
 }  // namespace hs::scope

@@ -13,6 +13,7 @@
 #include "bounded_server.h"
 #include "control.h"
 #include "plugin_dir.h"
+#include "probe_id.h"
 #include "report_cache.h"
 
 namespace hs::scope {
@@ -33,6 +34,13 @@ http::ServerLimits limits(const PluginOptions& o) {
   return l;
 }
 
+// The probe_id query parameter if it is a probe id, else "".
+std::string probe_id_of(const httplib::Request& req) {
+  std::string id = req.get_param_value("probe_id");
+  if (!is_probe_id(id)) id.clear();
+  return id;
+}
+
 }  // namespace
 
 // Everything that exists only while serving. Members are destroyed in
@@ -40,6 +48,7 @@ http::ServerLimits limits(const PluginOptions& o) {
 struct Plugin::Serving {
   PluginDirectory directory;
   ReportCache reports;
+  LastProbeId probe;
   http::BoundedServer server;
   std::atomic<bool> listener_done{false};
   std::thread listener;
@@ -70,18 +79,24 @@ void Plugin::start() {
   auto s = std::make_unique<Serving>(options_, report_options_);
   auto& server = s->server;
 
-  server.Get("/report",
-             [this, reports = &s->reports](const httplib::Request&, httplib::Response& res) {
-               // No snapshot yet: an empty but valid report keeps the plugin "ok" in the UI.
-               const auto report = reports->get(snapshots_ ? snapshots_() : nullptr);
-               res.set_content(*report, "application/json");
-             });
-  server.Post("/control", [this](const httplib::Request& req, httplib::Response& res) {
-    // Always 200: the probe turns any other status into a generic error and
-    // marks the whole plugin as failing; {"error": ...} reaches the user.
-    res.set_content(handle_control(req.body, report_options_, control_, snapshots_),
-                    "application/json");
+  server.Get("/report", [this, raw = s.get()](const httplib::Request& req, httplib::Response& res) {
+    const std::string probe_id = probe_id_of(req);
+    raw->probe.seen(probe_id);
+    // No snapshot yet: an empty but valid report keeps the plugin "ok" in the UI.
+    const auto report = raw->reports.get(snapshots_ ? snapshots_() : nullptr, probe_id);
+    res.set_content(*report, "application/json");
   });
+  server.Post(
+      "/control", [this, raw = s.get()](const httplib::Request& req, httplib::Response& res) {
+        // The probe sends its id with a control too; without one, the id of the
+        // latest poll, so the shortcut report's nodes keep their controls.
+        std::string probe_id = probe_id_of(req);
+        if (probe_id.empty()) probe_id = raw->probe.get();
+        // Always 200: the probe turns any other status into a generic error and
+        // marks the whole plugin as failing; {"error": ...} reaches the user.
+        res.set_content(handle_control(req.body, report_options_, probe_id, control_, snapshots_),
+                        "application/json");
+      });
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
         // httplib would copy the exception text into a response header.

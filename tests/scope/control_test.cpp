@@ -20,6 +20,7 @@ using testing::process;
 using testing::sample;
 
 const ReportOptions kOptions{"test-host", "http-statistics"};
+constexpr std::string_view kProbeId = "51c0ffee7a2b9d34";
 
 // Stands in for the aggregator: pause state per pid, a snapshot reflecting it.
 class FakeAggregator {
@@ -71,7 +72,7 @@ std::string error_of(const std::string& reply) {
 
 TEST(Control, PauseCallsTheControlAndAnswersWithAFreshReport) {
   FakeAggregator agg;
-  const std::string reply = handle_control(body("test-host;4242", "http_pause"), kOptions,
+  const std::string reply = handle_control(body("test-host;4242", "http_pause"), kOptions, kProbeId,
                                            agg.control(), agg.snapshots());
   ASSERT_EQ(agg.calls_.size(), 1u);
   EXPECT_EQ(agg.calls_[0], (std::pair<std::uint32_t, bool>{4242, true}));
@@ -85,9 +86,13 @@ TEST(Control, PauseCallsTheControlAndAnswersWithAFreshReport) {
   ASSERT_EQ(report["Plugins"].Size(), 1u);
   EXPECT_STREQ(report["Plugins"][0]["id"].GetString(), "http-statistics");
   // The report shows the state after the control: resume is now offered.
-  const auto& controls = report["Process"]["nodes"]["test-host;4242"]["latestControls"];
+  const auto& node = report["Process"]["nodes"]["test-host;4242"];
+  const auto& controls = node["latestControls"];
   EXPECT_FALSE(controls["http_resume"]["value"]["dead"].GetBool());
   EXPECT_TRUE(controls["http_pause"]["value"]["dead"].GetBool());
+  EXPECT_STREQ(node["latest"]["http_tracing"]["value"].GetString(), "paused");
+  // Without it the app would show the new state but no button to undo it.
+  EXPECT_STREQ(node["latest"]["control_probe_id"]["value"].GetString(), kProbeId.data());
 }
 
 TEST(Control, ResumeCallsTheControlWithPauseFalse) {
@@ -95,7 +100,7 @@ TEST(Control, ResumeCallsTheControlWithPauseFalse) {
   agg.set_paused(4242, true);
   agg.calls_.clear();
   const std::string reply = handle_control(body("test-host;4242", "http_resume"), kOptions,
-                                           agg.control(), agg.snapshots());
+                                           kProbeId, agg.control(), agg.snapshots());
   EXPECT_EQ(error_of(reply), "");
   ASSERT_EQ(agg.calls_.size(), 1u);
   EXPECT_EQ(agg.calls_[0], (std::pair<std::uint32_t, bool>{4242, false}));
@@ -103,8 +108,8 @@ TEST(Control, ResumeCallsTheControlWithPauseFalse) {
 
 TEST(Control, AcceptsTheProbesPrefixedControlId) {
   FakeAggregator agg;
-  handle_control(body("test-host;4242", "http-statistics~http_pause"), kOptions, agg.control(),
-                 agg.snapshots());
+  handle_control(body("test-host;4242", "http-statistics~http_pause"), kOptions, kProbeId,
+                 agg.control(), agg.snapshots());
   ASSERT_EQ(agg.calls_.size(), 1u);
   EXPECT_TRUE(agg.calls_[0].second);
 }
@@ -112,8 +117,8 @@ TEST(Control, AcceptsTheProbesPrefixedControlId) {
 TEST(Control, UnknownControlIsAnErrorAndTouchesNothing) {
   FakeAggregator agg;
   for (const char* control : {"http_stop", "HTTP_PAUSE", "other-plugin~http_pause", "~"}) {
-    EXPECT_NE(error_of(handle_control(body("test-host;4242", control), kOptions, agg.control(),
-                                      agg.snapshots()))
+    EXPECT_NE(error_of(handle_control(body("test-host;4242", control), kOptions, kProbeId,
+                                      agg.control(), agg.snapshots()))
                   .find("unknown control"),
               std::string::npos)
         << control;
@@ -126,10 +131,10 @@ TEST(Control, NodeMustBeAProcessOfThisHost) {
   for (const char* node :
        {"other-host;4242", "test-host", "test-host;", "test-host;abc", "test-host;12x",
         "test-host;-1", "test-host;0", "test-host;99999999999", ";4242", "test-host;4242;"}) {
-    EXPECT_NE(
-        error_of(handle_control(body(node, "http_pause"), kOptions, agg.control(), agg.snapshots()))
-            .find("is not a process of host"),
-        std::string::npos)
+    EXPECT_NE(error_of(handle_control(body(node, "http_pause"), kOptions, kProbeId, agg.control(),
+                                      agg.snapshots()))
+                  .find("is not a process of host"),
+              std::string::npos)
         << node;
   }
   EXPECT_TRUE(agg.calls_.empty());
@@ -140,7 +145,8 @@ TEST(Control, MalformedRequestsAreErrors) {
   for (const char* bad : {"", "{", "not json", "[]", "42", R"({"NodeID":"test-host;4242"})",
                           R"({"NodeID":4242,"Control":"http_pause"})",
                           R"({"NodeID":"test-host;4242","Control":null})"}) {
-    EXPECT_FALSE(error_of(handle_control(bad, kOptions, agg.control(), agg.snapshots())).empty())
+    EXPECT_FALSE(
+        error_of(handle_control(bad, kOptions, kProbeId, agg.control(), agg.snapshots())).empty())
         << bad;
   }
   EXPECT_TRUE(agg.calls_.empty());
@@ -149,28 +155,28 @@ TEST(Control, MalformedRequestsAreErrors) {
 TEST(Control, UnknownPidIsAnError) {
   FakeAggregator agg;
   const std::string e = error_of(handle_control(body("test-host;777", "http_pause"), kOptions,
-                                                agg.control(), agg.snapshots()));
+                                                kProbeId, agg.control(), agg.snapshots()));
   EXPECT_NE(e.find("777"), std::string::npos) << e;
   EXPECT_EQ(agg.calls_.size(), 1u);
 }
 
 TEST(Control, ThrowingControlBecomesAnError) {
   const ControlFn boom = [](std::uint32_t, bool) -> bool { throw std::runtime_error("map full"); };
-  const std::string e =
-      error_of(handle_control(body("test-host;4242", "http_pause"), kOptions, boom, nullptr));
+  const std::string e = error_of(
+      handle_control(body("test-host;4242", "http_pause"), kOptions, kProbeId, boom, nullptr));
   EXPECT_NE(e.find("map full"), std::string::npos) << e;
 }
 
 TEST(Control, ErrorTextIsEscapedJson) {
   FakeAggregator agg;
   const std::string reply = handle_control(body("test-host;4242", R"(a\"b\u0001)"), kOptions,
-                                           agg.control(), agg.snapshots());
+                                           kProbeId, agg.control(), agg.snapshots());
   EXPECT_NE(error_of(reply).find("a\"b\x01"), std::string::npos) << reply;
 }
 
 TEST(Control, SuccessWithoutASnapshotIsAnEmptyObject) {
   FakeAggregator agg;
-  EXPECT_EQ(handle_control(body("test-host;4242", "http_pause"), kOptions, agg.control(),
+  EXPECT_EQ(handle_control(body("test-host;4242", "http_pause"), kOptions, kProbeId, agg.control(),
                            [] { return std::shared_ptr<const Snapshot>{}; }),
             "{}");
 }

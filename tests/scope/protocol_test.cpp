@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -94,7 +96,7 @@ TEST_F(Protocol, ProbeCheckerAcceptsThePauseControlAndItsShortcutReport) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0], (std::pair<std::uint32_t, bool>{4242, true}));
   // The next report offers resume instead.
-  const auto r = http_get(sock(), "/report");
+  const auto r = http_get(sock(), "/report?api_version=1&probe_id=5ca1ab1e");
   ASSERT_TRUE(r);
   const auto d = parse_json(r->body);
   EXPECT_FALSE(
@@ -156,13 +158,70 @@ TEST_F(Protocol, ReportIsPlainJsonEvenWhenGzipIsOffered) {
   EXPECT_TRUE(d["Process"]["nodes"].HasMember("test-host;4242"));
 }
 
-TEST_F(Protocol, QueryStringIsIgnored) {
+TEST_F(Protocol, OfTheQueryOnlyTheProbeIdMatters) {
   auto p = start(options());
-  const auto plain = http_get(sock(), "/report");
+  const auto plain = http_get(sock(), "/report?probe_id=ff");
   const auto query = http_get(sock(), "/report?api_version=1&probe_id=ff&x=%zz");
   ASSERT_TRUE(plain && query);
   EXPECT_EQ(query->status, 200);
   EXPECT_EQ(plain->body, query->body);
+}
+
+// Each node of a report or shortcut report that offers controls, with the
+// probe id it names ("" when it names none).
+std::map<std::string, std::string> probe_ids_of_nodes_with_controls(
+    const rapidjson::Value& report) {
+  std::map<std::string, std::string> out;
+  for (const auto& n : report["Process"]["nodes"].GetObject()) {
+    if (!n.value.HasMember("latestControls")) continue;
+    const auto& latest = n.value["latest"];
+    out[n.name.GetString()] =
+        latest.HasMember("control_probe_id") ? latest["control_probe_id"]["value"].GetString() : "";
+  }
+  return out;
+}
+
+TEST_F(Protocol, EveryNodeWithControlsNamesTheProbeOfTheQuery) {
+  auto p = start(options());
+  for (const std::string& probe : {"5ca1ab1e", "0123456789abcdef"}) {
+    const auto r = http_get(sock(), "/report?api_version=1&probe_id=" + probe);
+    ASSERT_TRUE(r);
+    const auto d = parse_json(r->body);
+    EXPECT_EQ(probe_ids_of_nodes_with_controls(d),
+              (std::map<std::string, std::string>{{"test-host;4242", probe}}));
+  }
+  // Not the probe (it always sends its id): the app could route no control.
+  for (const char* target : {"/report", "/report?probe_id=", "/report?probe_id=%22x%22"}) {
+    const auto r = http_get(sock(), target);
+    ASSERT_TRUE(r) << target;
+    const auto d = parse_json(r->body);
+    EXPECT_TRUE(probe_ids_of_nodes_with_controls(d).empty()) << target;
+    EXPECT_TRUE(d["Process"]["nodes"].HasMember("test-host;4242")) << target;
+  }
+}
+
+TEST_F(Protocol, ShortcutReportNamesTheProbeOfTheControlOrOfTheLatestPoll) {
+  auto p = start(options());
+  const auto control = [&](const std::string& target, const char* which) {
+    const auto r = http_post(sock(), target,
+                             std::string(R"({"AppID":"a","NodeID":"test-host;4242","Control":")") +
+                                 which + R"(","ControlArgs":{}})");
+    EXPECT_TRUE(r);
+    const auto d = parse_json(r ? r->body : "{}");
+    EXPECT_TRUE(d.HasMember("shortcutReport")) << (r ? r->body : "");
+    return d.HasMember("shortcutReport") ? probe_ids_of_nodes_with_controls(d["shortcutReport"])
+                                         : std::map<std::string, std::string>{};
+  };
+  ASSERT_TRUE(http_get(sock(), "/report?api_version=1&probe_id=aaaa1111"));
+  // The probe sends its id with a control as with a poll.
+  EXPECT_EQ(control("/control?api_version=1&probe_id=bbbb2222", "http_pause"),
+            (std::map<std::string, std::string>{{"test-host;4242", "bbbb2222"}}));
+  // Without one: the latest poll's, not the other control's.
+  EXPECT_EQ(control("/control", "http_resume"),
+            (std::map<std::string, std::string>{{"test-host;4242", "aaaa1111"}}));
+  ASSERT_TRUE(http_get(sock(), "/report?api_version=1&probe_id=cccc3333"));
+  EXPECT_EQ(control("/control?api_version=1", "http_pause"),
+            (std::map<std::string, std::string>{{"test-host;4242", "cccc3333"}}));
 }
 
 TEST_F(Protocol, OtherPathsAnswer404) {

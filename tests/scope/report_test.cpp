@@ -27,14 +27,17 @@ using testing::process;
 using testing::sample;
 
 const ReportOptions kOptions{"test-host", "http-statistics"};
+// As the probe sends it: its random id in hex.
+constexpr std::string_view kProbeId = "3f9a0c4e7d21b685";
 
 struct Rendered {
   std::string text;
   rapidjson::Document doc;
 };
 
-Rendered render(const Snapshot& s, const ReportOptions& o = kOptions) {
-  Rendered r{render_report(s, o), {}};
+Rendered render(const Snapshot& s, const ReportOptions& o = kOptions,
+                std::string_view probe_id = kProbeId) {
+  Rendered r{render_report(s, o, probe_id), {}};
   r.doc.Parse(r.text.c_str());
   EXPECT_FALSE(r.doc.HasParseError()) << r.text;
   return r;
@@ -104,10 +107,11 @@ TEST(Report, PluginIdFollowsTheOptions) {
 TEST(Report, ProcessTopologyWithNodeIdsHostSemicolonPid) {
   const auto r = render(testing::busy_snapshot());
   EXPECT_EQ(keys(r.doc["Process"]),
-            (std::set<std::string>{"nodes", "metric_templates", "controls"}));
+            (std::set<std::string>{"nodes", "metric_templates", "metadata_templates", "controls"}));
   EXPECT_EQ(keys(nodes(r.doc)), (std::set<std::string>{"test-host;4242"}));
   const auto& node = nodes(r.doc)["test-host;4242"];
-  EXPECT_EQ(keys(node), (std::set<std::string>{"id", "topology", "metrics", "latestControls"}));
+  EXPECT_EQ(keys(node),
+            (std::set<std::string>{"id", "topology", "latest", "metrics", "latestControls"}));
   EXPECT_STREQ(node["id"].GetString(), "test-host;4242");
   EXPECT_STREQ(node["topology"].GetString(), "process");  // must match or the probe panics
 }
@@ -314,12 +318,123 @@ TEST(Report, PausedProcessesStayWithZeroSamplesSoTheyCanBeResumed) {
   EXPECT_THAT(dates(*m), ElementsAre("2026-11-22T12:00:20.500000Z"));
 }
 
-TEST(Report, PausedProcessKeepsItsLastMetrics) {
+TEST(Report, PausedProcessKeepsItsRatesButShowsNoLatency) {
   Snapshot s = one(process(9, {sample(at(1s), 3, {{201, 3}}, 4, 7)}, /*paused=*/true));
   const auto r = render(s);
   EXPECT_THAT(values(*metric(r.doc, "test-host;9", "http_201_responses_per_second")),
               ElementsAre(3.0));
-  EXPECT_NE(metric(r.doc, "test-host;9", "http_request_latency_p99_ms"), nullptr);
+  EXPECT_THAT(values(*metric(r.doc, "test-host;9", "http_requests_per_second")), ElementsAre(3.0));
+  // Quantiles from before the pause would read as the current latency.
+  EXPECT_EQ(metric(r.doc, "test-host;9", "http_request_latency_p50_ms"), nullptr);
+  EXPECT_EQ(metric(r.doc, "test-host;9", "http_request_latency_p99_ms"), nullptr);
+  // Templates stay: other nodes may carry the metrics.
+  EXPECT_TRUE(templates(r.doc).HasMember("http_request_latency_p50_ms"));
+}
+
+// A process paused for longer than the window: every sample was read while
+// paused, and none counted anything.
+ProcessSnapshot paused_for_a_window(std::uint32_t pid, bool still_paused) {
+  std::vector<RateSample> recent;
+  for (int i = 0; i < 15; ++i) {
+    RateSample quiet = sample(at(std::chrono::seconds(100 + i)), 0);
+    quiet.paused = true;
+    recent.push_back(quiet);
+  }
+  ProcessSnapshot p = process(pid, std::move(recent), still_paused);
+  p.series[{Method::Get, 200, false}].count = 120;
+  p.series[{Method::Get, 404, false}].count = 7;
+  p.series[{Method::Post, 503, true}].count = 2;
+  p.series[{Method::Other, 0, false}].count = 1;  // no status line: never a metric
+  return p;
+}
+
+TEST(Report, PausedProcessGoesOnWithZerosForEveryCodeItAnswered) {
+  Snapshot s = one(paused_for_a_window(9, /*still_paused=*/true), at(115s));
+  const auto r = render(s);
+  ASSERT_TRUE(nodes(r.doc).HasMember("test-host;9"));
+  for (const char* id : {"http_requests_per_second", "http_200_responses_per_second",
+                         "http_404_responses_per_second", "http_503_responses_per_second"}) {
+    const auto* m = metric(r.doc, "test-host;9", id);
+    ASSERT_NE(m, nullptr) << id;
+    EXPECT_EQ(values(*m), std::vector<double>(15, 0.0)) << id;
+    EXPECT_EQ(dates(*m).back(), "2026-11-22T12:01:54.000000Z") << id;
+    EXPECT_TRUE(templates(r.doc).HasMember(id)) << id;
+  }
+  EXPECT_EQ(r.text.find("http_0_responses"), std::string::npos);
+  EXPECT_EQ(metric(r.doc, "test-host;9", "http_request_latency_p50_ms"), nullptr);
+}
+
+TEST(Report, ResumedProcessStaysForTheWindowAsActive) {
+  // Resumed, and quiet since: the app must still learn that it is active.
+  Snapshot s = one(paused_for_a_window(9, /*still_paused=*/false), at(115s));
+  const auto r = render(s);
+  ASSERT_TRUE(nodes(r.doc).HasMember("test-host;9"));
+  const auto& node = nodes(r.doc)["test-host;9"];
+  EXPECT_STREQ(node["latest"]["http_tracing"]["value"].GetString(), "active");
+  EXPECT_FALSE(node["latestControls"]["http_pause"]["value"]["dead"].GetBool());
+  EXPECT_NE(metric(r.doc, "test-host;9", "http_404_responses_per_second"), nullptr);
+
+  // Once the pause has left the window, a quiet process goes as any other.
+  ProcessSnapshot later = process(9, {sample(at(116s), 0), sample(at(117s), 0)});
+  later.series = paused_for_a_window(9, false).series;
+  EXPECT_TRUE(nodes(render(one(later, at(118s))).doc).ObjectEmpty());
+}
+
+TEST(Report, EveryNodeSaysWhetherItsTracingIsPaused) {
+  Snapshot s;
+  s.taken_at = at(30s + 1ms);
+  s.processes.push_back(process(1, {sample(at(1s), 1, {{200, 1}})}, /*paused=*/false));
+  s.processes.push_back(process(2, {sample(at(1s), 1, {{200, 1}})}, /*paused=*/true));
+  const auto r = render(s);
+  const auto& t = r.doc["Process"]["metadata_templates"];
+  EXPECT_EQ(keys(t), (std::set<std::string>{"http_tracing"}));
+  // Scope's MetadataTemplate; the row's value comes from the node's latest.
+  EXPECT_EQ(keys(t["http_tracing"]), (std::set<std::string>{"id", "label", "priority", "from"}));
+  EXPECT_STREQ(t["http_tracing"]["id"].GetString(), "http_tracing");
+  EXPECT_STREQ(t["http_tracing"]["label"].GetString(), "HTTP tracing");
+  EXPECT_STREQ(t["http_tracing"]["from"].GetString(), "latest");
+  EXPECT_GT(t["http_tracing"]["priority"].GetDouble(), 5.0);  // after the probe's own rows
+  for (const auto& [node, state] :
+       {std::pair{"test-host;1", "active"}, std::pair{"test-host;2", "paused"}}) {
+    const auto& entry = nodes(r.doc)[node]["latest"]["http_tracing"];
+    EXPECT_EQ(keys(entry), (std::set<std::string>{"timestamp", "value"})) << node;
+    EXPECT_STREQ(entry["value"].GetString(), state) << node;
+    // The newer snapshot wins the app's merge, as for the controls.
+    EXPECT_STREQ(entry["timestamp"].GetString(), "2026-11-22T12:00:30.001000Z") << node;
+  }
+}
+
+TEST(Report, EveryNodeWithControlsNamesTheProbeThatPolled) {
+  Snapshot s;
+  s.taken_at = at(30s + 1ms);
+  s.processes.push_back(process(1, {sample(at(1s), 1, {{200, 1}})}, /*paused=*/false));
+  s.processes.push_back(process(2, {}, /*paused=*/true));
+  const auto r = render(s, kOptions, "scope-probe-check");
+  ASSERT_EQ(nodes(r.doc).MemberCount(), 2u);
+  for (const auto& n : nodes(r.doc).GetObject()) {
+    ASSERT_TRUE(n.value.HasMember("latestControls")) << n.name.GetString();
+    const auto& id = n.value["latest"]["control_probe_id"];
+    EXPECT_EQ(keys(id), (std::set<std::string>{"timestamp", "value"}));
+    EXPECT_STREQ(id["value"].GetString(), "scope-probe-check") << n.name.GetString();
+    EXPECT_STREQ(id["timestamp"].GetString(), "2026-11-22T12:00:30.001000Z");
+  }
+}
+
+TEST(Report, WithoutAProbeIdNoNodeOffersControls) {
+  // Over the length limit, JSON-breaking or not UTF-8: not a probe's id.
+  for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("a\"b"),
+                                 std::string("id\xff"), std::string("a b")}) {
+    const auto r = render(testing::busy_snapshot(), kOptions, bad);
+    const auto& node = nodes(r.doc)["test-host;4242"];
+    EXPECT_FALSE(node.HasMember("latestControls")) << bad;
+    EXPECT_FALSE(node["latest"].HasMember("control_probe_id")) << bad;
+    EXPECT_TRUE(node["latest"].HasMember("http_tracing")) << bad;
+    // The topology still declares them, for nodes of reports that name a probe.
+    EXPECT_TRUE(r.doc["Process"]["controls"].HasMember("http_pause"));
+  }
+  // 64 characters is still an id.
+  const auto r = render(testing::busy_snapshot(), kOptions, std::string(64, 'f'));
+  EXPECT_TRUE(nodes(r.doc)["test-host;4242"].HasMember("latestControls"));
 }
 
 TEST(Report, TopologyDeclaresPauseAndResumeControls) {
@@ -360,7 +475,7 @@ TEST(Report, EmptySnapshotIsAValidReport) {
 
 TEST(Report, SameSnapshotSameText) {
   const Snapshot s = testing::busy_snapshot();
-  EXPECT_EQ(render_report(s, kOptions), render_report(s, kOptions));
+  EXPECT_EQ(render_report(s, kOptions, kProbeId), render_report(s, kOptions, kProbeId));
 }
 
 Snapshot thousand_busy_processes() {
@@ -395,7 +510,7 @@ TEST(Report, ThousandProcessesRenderWellUnder20Milliseconds) {
   for (int i = 0; i < 5; ++i) {
     const auto wall = std::chrono::steady_clock::now();
     const double cpu = thread_cpu_ms();
-    size = render_report(s, kOptions).size();
+    size = render_report(s, kOptions, kProbeId).size();
     best_cpu = std::min(best_cpu, thread_cpu_ms() - cpu);
     best_wall = std::min(
         best_wall,
