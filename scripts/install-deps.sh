@@ -13,6 +13,8 @@ packages=(
   nginx-light wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2 openssl libssl3
   # deployment tests: YAML manifests, systemd-analyze and a private systemd manager
   python3-yaml systemd
+  # the suite's second kernel: Debian 12's own, booted in a QEMU guest
+  qemu-system-x86 busybox-static cpio kmod linux-image-amd64
 )
 
 missing=()

@@ -15,6 +15,8 @@
 #   --cpus N       guest CPUs (default: 2)
 #   --memory SIZE  guest memory (default: 3G)
 #   --timeout S    stop the guest after S seconds (default: 1800)
+#   --modules DIR  the kernel's modules are in DIR/lib/modules/<version>
+#                  (a kernel package unpacked with dpkg -x; default: /)
 #   --env NAME     pass this machine's $NAME into the guest (repeatable;
 #                  CI and the HS_* variables always are)
 #
@@ -33,7 +35,7 @@ usage() {
   exit 2
 }
 
-out_dir="" cpus=2 memory=3G timeout=1800
+out_dir="" cpus=2 memory=3G timeout=1800 modules_root=/
 pass_env=(CI)
 while (($#)); do
   case $1 in
@@ -41,6 +43,7 @@ while (($#)); do
     --cpus) cpus=${2:?}; shift 2 ;;
     --memory) memory=${2:?}; shift 2 ;;
     --timeout) timeout=${2:?}; shift 2 ;;
+    --modules) modules_root=${2:?}; shift 2 ;;
     --env) pass_env+=("${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     --) break ;;
@@ -60,9 +63,9 @@ kver=$(basename "$image")
 kver=${kver#vmlinuz-}
 cache=${VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/http-statistics-vm}
 mkdir -p "$cache"
-initrd=$cache/initramfs-$kver.cpio.gz
+initrd=$cache/initramfs-$kver$(printf '%s' "$modules_root" | tr -c 'A-Za-z0-9\n' _).cpio.gz
 if [[ ! -s $initrd || $initrd -ot $here/vm/init.sh || $initrd -ot $here/vm/build-initramfs.sh ]]; then
-  "$here/vm/build-initramfs.sh" "$kver" "$initrd.tmp" || {
+  "$here/vm/build-initramfs.sh" "$kver" "$initrd.tmp" "$modules_root" || {
     echo "vm-run: cannot build an initramfs for kernel $kver" >&2
     exit 125
   }

@@ -71,6 +71,34 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
                     std::string(kHint));
 }
 
+// The helpers whose absence the verifier reports obscurely (an unknown
+// bpf_loop callback reads as "number of funcs in func_info doesn't match"):
+// asked of the kernel by feature, so a backported one counts and the user
+// learns what is missing.
+void require_helpers() {
+  struct Needed {
+    bpf_prog_type type;
+    bpf_func_id helper;
+    const char* what;
+  };
+  static constexpr Needed kNeeded[] = {
+      {BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_loop, "bpf_loop for cgroup_skb programs (Linux 5.17)"},
+      {BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get,
+       "bpf_sk_storage_get for cgroup_skb programs (Linux 5.2)"},
+      {BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_sk_storage_get,
+       "bpf_sk_storage_get for sock_ops programs (Linux 5.2)"},
+      {BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_ringbuf_reserve,
+       "bpf_ringbuf_reserve for tracepoint programs (Linux 5.8)"},
+  };
+  for (const Needed& n : kNeeded) {
+    // 1: offered; 0: not; below zero: the probe itself failed, and the
+    // load below will say why.
+    if (libbpf_probe_bpf_helper(n.type, n.helper, nullptr) == 0)
+      throw EngineError("loading BPF programs failed: this kernel does not offer the helper " +
+                        std::string(n.what) + ", which the engine needs" + kHint);
+  }
+}
+
 // Both objects' CO-RE relocations against one cut of the kernel BTF: see
 // core_btf.h for why not the whole of it.
 std::unique_ptr<BtfFile> cut_kernel_btf_or_throw() {
@@ -143,6 +171,7 @@ BpfEngine::BpfEngine(EngineOptions options)
   ncpus_ = libbpf_num_possible_cpus();
   if (ncpus_ <= 0) throw EngineError("cannot count possible CPUs: " + errno_text(ncpus_));
 
+  if (geteuid() == 0) require_helpers();
   kernel_btf_ = cut_kernel_btf_or_throw();
   LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = kernel_btf_->path().c_str());
   skel_.reset(http_statistics__open_opts(&open_opts));
