@@ -20,15 +20,22 @@ if ((${#kernels[@]} == 0)); then
   exit 1
 fi
 
-failed=()
-for image in "${kernels[@]}"; do
-  echo "== guest kernel $image"
-  started=$(date +%s)
-  if (cd "$here" && scripts/vm-run.sh "$image" -- bash tests/guest/guest-suite.sh "$build"); then
-    echo "== guest kernel $image: passed in $(($(date +%s) - started)) s (boot, suite, power-off)"
-  else
-    echo "== guest kernel $image: FAILED (exit $?) after $(($(date +%s) - started)) s"
-    failed+=("$image")
-  fi
-done
-((${#failed[@]} == 0)) || { echo "test-guest-kernels: failed on ${failed[*]}" >&2; exit 1; }
+run_all() {
+  local failed=() image started
+  for image in "${kernels[@]}"; do
+    echo "== guest kernel $image"
+    started=$(date +%s)
+    if (cd "$here" && scripts/vm-run.sh "$image" -- bash tests/guest/guest-suite.sh "$build"); then
+      echo "== guest kernel $image: passed in $(($(date +%s) - started)) s (boot, suite, power-off)"
+    else
+      echo "== guest kernel $image: FAILED (exit $?) after $(($(date +%s) - started)) s"
+      failed+=("$image")
+    fi
+  done
+  ((${#failed[@]} == 0)) || { echo "test-guest-kernels: failed on ${failed[*]}"; return 1; }
+}
+
+# Everything the guests print is also kept in BUILD_DIR/guest-kernels.log:
+# scripts/test.sh shows its summary after the suite.
+run_all 2>&1 | tee "$build/guest-kernels.log"
+exit "${PIPESTATUS[0]}"

@@ -11,7 +11,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh -DBUILD_TESTING=ON
-ctest --test-dir build --output-on-failure --timeout 600 "$@"
+status=0
+rm -f build/guest-kernels.log
+ctest --test-dir build --output-on-failure --timeout 600 "$@" || status=$?
+# What the second kernel said (tests/guest): its kernel, the daemon's check
+# and the verifier's figures there, the kernel tests, and how long it took.
+if [[ -f build/guest-kernels.log ]]; then
+  echo "Guest kernels (build/guest-kernels.log):"
+  grep -aE '^(== guest|guest-suite:|vm-run:|verified hs_(ingress|egress|ssl_(read|write)_return)|kernel-check: |ok: |\S*\[  (PASSED|FAILED) |\S*\[==========\] [0-9]+ tests)' \
+    build/guest-kernels.log | sed 's/\x1b\[[0-9;]*m//g; s/^/  /'
+fi
+((status == 0)) || exit "$status"
 
 if [[ ${HS_SANITIZERS:-1} == 0 ]]; then
   exit 0

@@ -61,7 +61,7 @@ command -v qemu-system-x86_64 >/dev/null ||
 
 kver=$(basename "$image")
 kver=${kver#vmlinuz-}
-cache=${VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/http-statistics-vm}
+cache=${VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/http-statistics-vm}
 mkdir -p "$cache"
 initrd=$cache/initramfs-$kver$(printf '%s' "$modules_root" | tr -c 'A-Za-z0-9\n' _).cpio.gz
 if [[ ! -s $initrd || $initrd -ot $here/vm/init.sh || $initrd -ot $here/vm/build-initramfs.sh ]]; then
