@@ -41,6 +41,8 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 #define HS_TLS 0
 #include "counting.bpf.h"
 
+_Static_assert(HS_C_NO_OWNER == HN_COUNT, "the counters start with the parser's notes");
+
 /* ---- maps of the socket side (the shared ones are in counting.bpf.h) ------ */
 
 struct {

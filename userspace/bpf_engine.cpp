@@ -39,12 +39,12 @@ constexpr const char* kNoBtf =
 
 // Names of enum http_note followed by enum hs_counter, by index.
 constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
-    "not_http",     "seq_gap",      "step_budget", "pipeline_overflow", "unmatched_response",
-    "bad_header",   "no_owner",     "stats_full",  "events_full",       "procs_full",
-    "conn_storage", "scratch_busy", "paused"};
+    "not_http",    "seq_gap",        "step_budget",     "pipeline_overflow", "unmatched_response",
+    "bad_header",  "request_unseen", "framing_guessed", "no_owner",          "stats_full",
+    "events_full", "procs_full",     "conn_storage",    "scratch_busy",      "paused"};
 static_assert(HS_LATENCY_BUCKETS == kLatencyBuckets && HS_LOG2_BUCKETS == kLog2Buckets);
-// The parser's six notes (enum http_note) come first, then enum hs_counter.
-static_assert(HS_C_NO_OWNER == 6 && kCounterNames.size() == 13);
+// The parser's eight notes (enum http_note) come first, then enum hs_counter.
+static_assert(HS_C_NO_OWNER == 8 && kCounterNames.size() == 15);
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
