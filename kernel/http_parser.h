@@ -66,16 +66,21 @@ enum http_method {
 	HTTP_M_TRACE,
 	HTTP_M_PATCH,
 	HTTP_M_COUNT,
+	/* A response's request was not seen (a receive-side gap, or pushed out
+	 * of the pipeline): counted as HTTP_M_OTHER, but its framing cannot
+	 * lean on the method (a HEAD response has no body). Send side only. */
+	HTTP_M_UNSEEN = 0xff,
 };
 
 enum http_state {
-	HS_LINE = 0,     /* inside a line; line_kind says which */
-	HS_BODY,         /* skipping `remaining` body bytes */
-	HS_CHUNK_DATA,   /* skipping `remaining` chunk bytes (data + CRLF) */
-	HS_UNTIL_CLOSE,  /* response body delimited by the connection's end */
-	HS_TUNNEL,       /* after 101 or a CONNECT 2xx: no more HTTP here */
-	HS_NOT_HTTP,     /* the bytes at a message start were not HTTP/1.x */
-	HS_LOST,         /* bytes were missed (sequence gap, budget): framing lost */
+	HS_LINE = 0,	/* inside a line; line_kind says which */
+	HS_BODY,	/* skipping `remaining` body bytes */
+	HS_CHUNK_DATA,	/* skipping `remaining` chunk bytes (data + CRLF) */
+	HS_PEEK,	/* a response to an unseen request: body or next status line? */
+	HS_UNTIL_CLOSE, /* response body delimited by the connection's end */
+	HS_TUNNEL,	/* after 101 or a CONNECT 2xx: no more HTTP here */
+	HS_NOT_HTTP,	/* the bytes at a message start were not HTTP/1.x */
+	HS_LOST,	/* bytes were missed (sequence gap, budget): framing lost */
 };
 
 enum http_line_kind {
@@ -98,11 +103,13 @@ enum http_flags {
 /* Why the parser stopped counting or skipped something; counted by cause. */
 enum http_note {
 	HN_NOT_HTTP = 0,       /* a message start that is not HTTP/1.x */
-	HN_SEQ_GAP,            /* bytes missed: framing lost for the connection */
-	HN_STEP_BUDGET,        /* segment needed more than HTTP_MAX_STEPS steps */
-	HN_PIPELINE_OVERFLOW,  /* a response whose request was pushed out by HTTP_PIPELINE later ones */
+	HN_SEQ_GAP,	       /* bytes missed: framing lost for the connection */
+	HN_STEP_BUDGET,	       /* segment needed more than HTTP_MAX_STEPS steps */
+	HN_PIPELINE_OVERFLOW,  /* its request was pushed out by HTTP_PIPELINE later ones */
 	HN_UNMATCHED_RESPONSE, /* a final response with no request before it */
-	HN_BAD_HEADER,         /* unusable Content-Length / chunk size / encoding */
+	HN_BAD_HEADER,	       /* unusable Content-Length / chunk size / encoding */
+	HN_REQUEST_UNSEEN,     /* counted a response whose request was not seen */
+	HN_FRAMING_GUESSED,    /* a body or not, for such a response: by the bytes after it */
 	HN_COUNT,
 };
 
@@ -616,42 +623,86 @@ HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 st
 	c->requests = seq + 1;
 }
 
-/* A final response starts: pair it with the oldest unanswered request. */
+/* Latency from a start time in units of 1024 ns. A departure stamp can precede
+ * a receive stamp by a hair across CPUs: a "negative" elapsed time is zero,
+ * not 73 minutes. */
+HTTP_INLINE __u64 http_elapsed(const struct http_feed *f, __u32 start)
+{
+	__u32 elapsed = (__u32)(f->now_ns >> 10) - start;
+
+	return elapsed < 0x80000000U ? (__u64)elapsed << 10 : 0;
+}
+
+/* The method of a request line of which only the first bytes arrived, kept in
+ * the receive side's line[]: copied to the reassembly area of the send
+ * side's buffer (free while a status line is being handled) and parsed there.
+ * A leaf of its own, like http_peek: rare, and kept out of the verifier's
+ * walk of the common path. */
+HTTP_LEAF int http_partial_method(const struct http_stream *req, struct http_buf *buf)
+{
+	__u32 k, len;
+
+	if (!req || !buf)
+		return HTTP_M_OTHER;
+	len = req->line_len;
+	for (k = 0; k < HTTP_LINE_MAX / 8; k++)
+		http_put_word(&buf->b[HTTP_LINE_AT + k * 8], http_word(&req->line[k * 8]));
+	if (len > HTTP_LINE_MAX)
+		len = HTTP_LINE_MAX;
+	return http_parse_method(buf, HTTP_LINE_AT, len);
+}
+
+/*
+ * A final response starts: pair it with the oldest unanswered request.
+ * Returns the method its framing goes by: the request's, HTTP_M_UNSEEN when
+ * the request was not seen, HTTP_M_OTHER when there is none.
+ */
 HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 {
 	struct http_conn *c = f->conn;
+	const struct http_stream *req = &c->req;
 	__u32 seq = c->responses;
 	struct http_pending *p = &c->pending[seq & (HTTP_PIPELINE - 1)];
 	/* 0: the slot holds this request; above: a later one took it; below:
 	 * this request was not seen (yet). */
 	__s32 ahead = (__s32)(p->tag - (seq + 1));
-	__u8 method = HTTP_M_OTHER;
+	__u8 method = HTTP_M_OTHER, framing = HTTP_M_UNSEEN;
 	__u64 latency = 0;
 	int timed = 0;
 
 	if (ahead == 0) {
-		__u32 elapsed = (__u32)(f->now_ns >> 10) - p->start;
-
-		method = p->method;
-		/* A departure stamp can precede a receive stamp by a hair
-		 * across CPUs: a "negative" elapsed is zero, not 73 minutes. */
-		latency = elapsed < 0x80000000U ? (__u64)elapsed << 10 : 0;
+		method = framing = p->method;
+		latency = http_elapsed(f, p->start);
 		timed = 1;
 		c->responses = seq + 1;
 	} else if (ahead > 0) {
 		HTTP_ON_NOTE(f, HN_PIPELINE_OVERFLOW);
 		c->responses = seq + 1;
-	} else if (c->req.state != HS_LOST && !(c->req.flags & HF_SKIPPED)) {
-		/* No request to answer: not counted. After a receive-side gap,
-		 * or when the connection's first request was never seen (it rode
-		 * in a TCP Fast Open SYN), requests were missed, not absent: then
-		 * this branch is skipped and the response counts, method unknown. */
+	} else if (req->state == HS_LOST || (req->flags & HF_SKIPPED)) {
+		/* After a receive-side gap, or when the connection's first bytes
+		 * were not parsed, requests were missed, not absent: the response
+		 * counts, method unknown. */
+		HTTP_ON_NOTE(f, HN_REQUEST_UNSEEN);
+	} else if (req->state == HS_LINE && req->line_kind == LK_START &&
+		   (req->flags & HF_LINE_KEPT) && c->requests == seq) {
+		/* The next request has begun but its line is not complete (a
+		 * client that stopped in the middle, answered with 400 or 408):
+		 * it is answered now, with the method if its first bytes name
+		 * one. Whatever the method, the server answered without reading
+		 * the request, so the response is framed as for any request. */
+		method = (__u8)http_partial_method(req, f->buf);
+		framing = HTTP_M_OTHER;
+		latency = http_elapsed(f, (__u32)(req->line_start_ns >> 10));
+		timed = 1;
+		c->responses = seq + 1;
+	} else {
+		/* No request to answer: not counted. */
 		HTTP_ON_NOTE(f, HN_UNMATCHED_RESPONSE);
 		return HTTP_M_OTHER;
 	}
 	/* One call site: each inlined copy would be verified separately. */
 	HTTP_ON_EXCHANGE(f, method, status, latency, timed);
-	return method;
+	return framing;
 }
 
 HTTP_INLINE void http_stream_lost(struct http_feed *f, struct http_stream *st, __u8 state,
@@ -681,6 +732,14 @@ HTTP_INLINE void http_headers_done(struct http_feed *f, struct http_stream *st, 
 		}
 		if (s < 200 || s == 204 || s == 304 || st->method == HTTP_M_HEAD) {
 			http_message_done(st);
+			return;
+		}
+		/* Its request was not seen: had it been HEAD, the body its
+		 * headers announce is not there. The next bytes tell. */
+		if (st->method == HTTP_M_UNSEEN &&
+		    ((st->flags & HF_CHUNKED) || !(st->flags & HF_LENGTH) || st->remaining > 0)) {
+			st->state = HS_PEEK;
+			st->line_len = 0;
 			return;
 		}
 	}
@@ -936,6 +995,85 @@ HTTP_INLINE int http_headers_fast(struct http_feed *f, struct http_stream *st, c
 	return hs.consumed != 0;
 }
 
+/* "HTTP/1.1": a status line's first word ("HTTP/1.0" is the same with bit 56 clear). */
+#define HTTP_STATUS_WORD 0x312e312f50545448ULL
+
+/*
+ * After the headers of a response to an unseen request that announce a body
+ * (HS_PEEK): if the next bytes start a status line, the request was HEAD (or
+ * the like) and there is no body; anything else is the body. A chunk-size
+ * line cannot start with 'H', so one byte decides a chunked body. Otherwise
+ * the first 8 bytes decide (fewer when Content-Length is smaller: more would
+ * be the next message's), kept in line[] while segments bring them. Kept
+ * bytes that start a status line stay there as the start of that line.
+ * Looks at the window's [off, off + avail); returns the bytes it consumed,
+ * plus HTTP_PEEK_DECIDED once it decided. A leaf: rare, and its branches
+ * kept out of the verifier's walk of the common path.
+ */
+#define HTTP_PEEK_DECIDED 0x10000
+
+HTTP_LEAF int http_peek(struct http_stream *st, const struct http_buf *buf, __u32 off, __u32 avail)
+{
+	__u32 need, kept, n = 0;
+	__u64 w, mask;
+	int status;
+
+	if (!st || !buf || off >= HTTP_WINDOW || avail == 0)
+		return 0;
+	if (st->flags & HF_CHUNKED) {
+		if (buf->b[off & (HTTP_WINDOW - 1)] == 'H') {
+			http_message_done(st);
+		} else {
+			st->state = HS_LINE;
+			st->line_kind = LK_CHUNK_SIZE;
+			st->remaining = 0;
+		}
+		return HTTP_PEEK_DECIDED;
+	}
+	need = (st->flags & HF_LENGTH) && st->remaining < 8 ? (__u32)st->remaining : 8;
+	kept = st->line_len;
+	if (kept >= need || need == 0) {
+		http_message_done(st); /* cannot happen: progress whatever */
+		return HTTP_PEEK_DECIDED;
+	}
+	if (kept == 0 && avail >= need) {
+		w = http_word(&buf->b[off & (HTTP_WINDOW - 1)]);
+	} else {
+		n = need - kept < avail ? need - kept : avail;
+		http_put_word(&st->line[kept & 7], http_word(&buf->b[off & (HTTP_WINDOW - 1)]));
+		kept += n;
+		st->line_len = (__u8)kept;
+		if (kept < need)
+			return (int)n;
+		w = http_word(st->line);
+	}
+	mask = need >= 8 ? ~0ULL : (1ULL << ((need & 7) * 8)) - 1;
+	status = ((w | (1ULL << 56)) & mask) == (HTTP_STATUS_WORD & mask);
+	if (status) {
+		http_message_done(st);
+		if (n) { /* the kept bytes are the start of the next status line */
+			st->flags |= HF_LINE_KEPT;
+			st->line_len = (__u8)need;
+			st->line_total = need;
+		} else {
+			st->line_len = 0;
+		}
+		return (int)n | HTTP_PEEK_DECIDED;
+	}
+	st->line_len = 0;
+	if (!(st->flags & HF_LENGTH)) {
+		st->state = HS_UNTIL_CLOSE;
+		return (int)n | HTTP_PEEK_DECIDED;
+	}
+	if (n)
+		st->remaining -= need;
+	if (st->remaining == 0)
+		http_message_done(st);
+	else
+		st->state = HS_BODY;
+	return (int)n | HTTP_PEEK_DECIDED;
+}
+
 /*
  * One step. The common message (start line, headers, body in one window) is
  * a single step; lines the fast path leaves (straddling, Transfer-Encoding,
@@ -953,12 +1091,22 @@ HTTP_INLINE long http_step(struct http_feed *f, const int response)
 		http_skip(f, st);
 		return 0;
 	}
-	if (st->state != HS_LINE)
+	if (st->state != HS_LINE && (!response || st->state != HS_PEEK))
 		return 1;
 
 	if (f->pos < f->win_base || f->pos >= f->win_base + f->win_len) {
 		if (http_load_window(f))
 			return 1;
+	}
+	if (response && st->state == HS_PEEK) {
+		off = f->pos - f->win_base;
+		if (f->pos < f->win_base || off >= f->win_len)
+			return 1;
+		nl = (__u32)http_peek(st, f->buf, off, f->win_len - off);
+		f->pos += nl & (HTTP_PEEK_DECIDED - 1);
+		if (nl & HTTP_PEEK_DECIDED)
+			HTTP_ON_NOTE(f, HN_FRAMING_GUESSED);
+		return 0;
 	}
 	if (st->line_kind == LK_HEADER && !(st->flags & HF_LINE_KEPT) &&
 	    http_headers_fast(f, st, response))
@@ -1069,7 +1217,7 @@ HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload
 	} else {
 		HTTP_LOOP(HTTP_MAX_STEPS, http_step_request, f);
 	}
-	if (f->pos < f->end && st->state <= HS_CHUNK_DATA)
+	if (f->pos < f->end && st->state < HS_UNTIL_CLOSE)
 		http_stream_lost(f, st, HS_LOST, HN_STEP_BUDGET);
 }
 

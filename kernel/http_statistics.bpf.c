@@ -41,6 +41,8 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 #define HS_TLS 0
 #include "counting.bpf.h"
 
+_Static_assert(HS_C_NO_OWNER == HN_COUNT, "the counters start with the parser's notes");
+
 /* ---- maps of the socket side (the shared ones are in counting.bpf.h) ------ */
 
 struct {
@@ -49,6 +51,41 @@ struct {
 	__type(key, int);
 	__type(value, struct conn);
 } conns SEC(".maps");
+
+/*
+ * A request that travels in the packet that establishes the connection (the
+ * last ACK of the handshake under TCP_DEFER_ACCEPT: Apache's default
+ * AcceptFilter, nginx's `listen ... deferred`; TCP Fast Open's SYN) meets the
+ * receive hook before the connection's socket exists: the kernel runs it with
+ * the listening socket, then creates the connection, runs sockops on it, and
+ * queues the payload. So hs_handshake, tail-called by the receive hook,
+ * parses that payload into an entry of the CPU that goes on to create the
+ * connection, and sockops moves the result into the connection's state. One entry per CPU: both
+ * hooks run in the same softirq call chain (tcp_v4_rcv/tcp_v6_rcv), nothing else in between, and
+ * the TCP header both of them see names the packet.
+ */
+struct handshake {
+	__u32 seq;	       /* the packet's sequence number, as on the wire */
+	__u32 ack_seq;	       /* its acknowledgement number, as on the wire */
+	__u32 ports;	       /* its source and destination port, as on the wire */
+	__u32 valid;	       /* 1 from the parse until sockops takes it */
+	struct http_conn http; /* only req, requests and pending[] are used */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct handshake);
+} handshakes SEC(".maps");
+
+/* hs_handshake, once userspace has loaded it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} handshake_prog SEC(".maps");
 
 /* accept() knows the process, the send path knows the connection: this
  * hands the owner over by socket cookie, once per connection. */
@@ -84,22 +121,39 @@ int hs_sockops(struct bpf_sock_ops *skops)
 	}
 	c->http.req.next_seq = skops->rcv_nxt;
 	c->http.req.flags = HF_SEQ;
-	/* Payload in the packet that established the connection (TCP Fast
-	 * Open's SYN, or data on the handshake's last ACK) reached the
-	 * listening socket, not this one: it was never parsed. Skip it, and
-	 * let responses that find no request count with method unknown. */
+	c->http.resp.next_seq = skops->snd_nxt;
+	c->http.resp.flags = HF_SEQ;
+	/* Payload in the packet that established the connection (data on the
+	 * handshake's last ACK, TCP Fast Open's SYN) reached the receive hook
+	 * with the listening socket, which parsed it (struct handshake). Here
+	 * sockops sees the packet's TCP header but not its payload. */
 	{
 		void *data = (void *)(long)skops->skb_data;
 		void *data_end = (void *)(long)skops->skb_data_end;
 		struct tcphdr *th = data;
+		struct handshake *h;
+		__u32 zero = 0, payload;
 
-		if ((void *)(th + 1) <= data_end && skops->skb_len > th->doff * 4U) {
-			c->http.req.next_seq += skops->skb_len - th->doff * 4U;
-			c->http.req.flags |= HF_SKIPPED | HF_FED;
+		if ((void *)(th + 1) > data_end || skops->skb_len <= th->doff * 4U)
+			return 1;
+		payload = skops->skb_len - th->doff * 4U;
+		h = bpf_map_lookup_elem(&handshakes, &zero);
+		if (h && h->valid && h->seq == th->seq && h->ack_seq == th->ack_seq &&
+		    h->ports == ((__u32 *)th)[0] && (h->http.req.flags & HF_SEQ) &&
+		    h->http.req.next_seq == skops->rcv_nxt + payload) {
+			c->http.req = h->http.req;
+			c->http.requests = h->http.requests;
+			__builtin_memcpy(c->http.pending, h->http.pending, sizeof(c->http.pending));
+			h->valid = 0;
+			return 1;
 		}
+		/* Not parsed (no scratch buffer, or a path that skips the receive
+		 * hook): skip it, and let responses that find no request count
+		 * with method unknown. */
+		c->http.req.next_seq += payload;
+		c->http.req.flags |= HF_SKIPPED | HF_FED;
+		count(HS_C_HANDSHAKE_UNPARSED);
 	}
-	c->http.resp.next_seq = skops->snd_nxt;
-	c->http.resp.flags = HF_SEQ;
 	return 1;
 }
 
@@ -246,8 +300,15 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
 	 * for request and time-wait sockets, and a helper call costs a lot on
 	 * CPUs with return-thunk mitigations. */
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
-	if (!c)
-		return; /* not the server side of a connection we saw established */
+	if (!c) {
+		/* Not the server side of a connection we saw established, or
+		 * payload for a listening socket: a request that came with the
+		 * handshake, for hs_handshake. A client's segment costs this one
+		 * load more; a listener's segments rarely carry payload. */
+		if (!response && sk->state == BPF_TCP_LISTEN)
+			bpf_tail_call(skb, &handshake_prog, 0);
+		return;
+	}
 	st = response ? &c->http.resp : &c->http.req;
 	if (st->state >= HS_UNTIL_CLOSE)
 		return;
@@ -289,5 +350,61 @@ SEC("cgroup_skb/egress")
 int hs_egress(struct __sk_buff *skb)
 {
 	handle_skb(skb, 1);
+	return 1;
+}
+
+/*
+ * Payload for a listening socket, tail-called from hs_ingress: the packet
+ * that completes a handshake under TCP_DEFER_ACCEPT, or a TCP Fast Open SYN.
+ * Parses it into this CPU's struct handshake, which hs_sockops moves into the
+ * connection the kernel creates next. A program of its own: the verifier
+ * checks the request parser once per program, and this one loads after the
+ * others are attached. Until it is in handshake_prog, such payload is
+ * skipped and counted (handshake_unparsed).
+ */
+SEC("cgroup_skb/ingress")
+int hs_handshake(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u8 *ip = data;
+	struct http_feed f = {};
+	struct handshake *h;
+	struct scratch *s;
+	struct tcphdr th;
+	__u32 seq, off, len, l3, zero = 0;
+
+	if (tcp_payload(skb, &seq, &off, &len) || !len)
+		return 1;
+	if ((void *)(ip + 1) > data_end)
+		return 1;
+	l3 = (ip[0] >> 4) == 4 ? (ip[0] & 15) * 4U : 40U;
+	if (bpf_skb_load_bytes(skb, l3, &th, sizeof(th)))
+		return 1;
+	h = bpf_map_lookup_elem(&handshakes, &zero);
+	if (!h)
+		return 1;
+	h->valid = 0;
+	h->seq = th.seq;
+	h->ack_seq = th.ack_seq;
+	h->ports = ((__u32 *)&th)[0];
+	/* What sockops sets on a new connection, and nothing before it. */
+	__builtin_memset(&h->http, 0, __builtin_offsetof(struct http_conn, gap));
+	/* A SYN's data starts one sequence number after the SYN's own. */
+	if (th.syn)
+		seq += 1;
+
+	s = scratch_get();
+	if (!s)
+		return 1;
+	f.src = skb;
+	f.conn = &h->http;
+	f.st = &h->http.req;
+	f.buf = &s->buf;
+	f.now_ns = bpf_ktime_get_ns();
+	f.response = 0;
+	http_feed_segment(&f, seq, off, len);
+	h->valid = 1;
+	s->busy = 0;
 	return 1;
 }

@@ -58,13 +58,14 @@ struct hs_event {
 /* Per-CPU counters of everything that was skipped or dropped. The first
  * HN_COUNT entries are the parser's notes (enum http_note). */
 enum hs_counter {
-	HS_C_NO_OWNER = 6,      /* response on a connection whose acceptor is unknown */
-	HS_C_STATS_FULL,        /* stats map full: exchange not counted */
-	HS_C_EVENTS_FULL,       /* ring buffer full: event lost */
-	HS_C_PROCS_FULL,        /* process table full */
-	HS_C_CONN_STORAGE,      /* no per-connection storage could be allocated */
-	HS_C_SCRATCH_BUSY,      /* all scratch slots of the CPU in use */
-	HS_C_PAUSED,            /* exchanges not counted because the process is paused */
+	HS_C_NO_OWNER = 8,	 /* response on a connection whose acceptor is unknown */
+	HS_C_STATS_FULL,	 /* stats map full: exchange not counted */
+	HS_C_EVENTS_FULL,	 /* ring buffer full: event lost */
+	HS_C_PROCS_FULL,	 /* process table full */
+	HS_C_CONN_STORAGE,	 /* no per-connection storage could be allocated */
+	HS_C_SCRATCH_BUSY,	 /* all scratch slots of the CPU in use */
+	HS_C_PAUSED,		 /* exchanges not counted because the process is paused */
+	HS_C_HANDSHAKE_UNPARSED, /* the payload of a connection's first packet was not parsed */
 	HS_C_COUNT,
 };
 

@@ -10,7 +10,7 @@ packages=(
   prometheus-cpp-dev libcpp-httplib-dev rapidjson-dev libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests and benchmark: real servers, real load, real Prometheus
-  nginx-light wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2 openssl libssl3
+  nginx-light apache2 apache2-utils wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2 openssl libssl3
   # deployment tests: YAML manifests, systemd-analyze and a private systemd manager
   python3-yaml systemd
   # the suite's second kernel: Debian 12's own, booted in a QEMU guest
@@ -31,7 +31,7 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# Package scripts must not start the distribution's own nginx or Prometheus.
+# Package scripts must not start the distribution's own nginx, Apache or Prometheus.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [[ ! -e $policy ]]; then

@@ -196,12 +196,13 @@ for t, config, https in (("sock_ops", "CONFIG_CGROUP_BPF=y", False),
                          ("kprobe", "CONFIG_BPF_EVENTS=y and CONFIG_UPROBE_EVENTS=y", True)):
     row(f"program type {t}", progs.get(f"have_{t}_prog_type") is True,
         f"use a kernel built with {config}", https)
-# HASH, LRU_HASH, PERCPU_HASH, PERCPU_ARRAY, RINGBUF, SK_STORAGE maps, and
-# ARRAY for the programs' global variables (.bss, .rodata). The TLS object
+# HASH, LRU_HASH, PERCPU_HASH, PERCPU_ARRAY, RINGBUF, SK_STORAGE maps,
+# PROG_ARRAY (hs_ingress tail-calls hs_handshake), and ARRAY for the
+# programs' global variables (.bss, .rodata). The TLS object
 # shares most of its maps with the socket side: a map type only it uses
 # (CGROUP_ARRAY, for --cgroup) is a warning.
 plaintext_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf",
-                  "sk_storage"]
+                  "sk_storage", "prog_array"]
 tls_maps = ["hash", "array", "lru_hash", "percpu_hash", "percpu_array", "ringbuf",
             "cgroup_array"]
 for m in plaintext_maps + [m for m in tls_maps if m not in plaintext_maps]:
@@ -212,7 +213,7 @@ for m in plaintext_maps + [m for m in tls_maps if m not in plaintext_maps]:
 # BPF_CORE_READ reads through bpf_probe_read_kernel.
 uses = {
     "cgroup_skb": ["bpf_skb_load_bytes", "bpf_loop", "bpf_sk_fullsock", "bpf_sk_storage_get",
-                   "bpf_get_socket_cookie", "bpf_ktime_get_ns"],
+                   "bpf_get_socket_cookie", "bpf_ktime_get_ns", "bpf_tail_call"],
     "sock_ops": ["bpf_sk_storage_get", "bpf_get_socket_cookie"],
     "tracepoint": ["bpf_get_current_task", "bpf_probe_read_kernel", "bpf_get_current_pid_tgid",
                    "bpf_get_current_comm", "bpf_ringbuf_reserve", "bpf_ringbuf_submit"],

@@ -39,12 +39,13 @@ constexpr const char* kNoBtf =
 
 // Names of enum http_note followed by enum hs_counter, by index.
 constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
-    "not_http",     "seq_gap",      "step_budget", "pipeline_overflow", "unmatched_response",
-    "bad_header",   "no_owner",     "stats_full",  "events_full",       "procs_full",
-    "conn_storage", "scratch_busy", "paused"};
+    "not_http",           "seq_gap",      "step_budget",    "pipeline_overflow",
+    "unmatched_response", "bad_header",   "request_unseen", "framing_guessed",
+    "no_owner",           "stats_full",   "events_full",    "procs_full",
+    "conn_storage",       "scratch_busy", "paused",         "handshake_unparsed"};
 static_assert(HS_LATENCY_BUCKETS == kLatencyBuckets && HS_LOG2_BUCKETS == kLog2Buckets);
-// The parser's six notes (enum http_note) come first, then enum hs_counter.
-static_assert(HS_C_NO_OWNER == 6 && kCounterNames.size() == 13);
+// The parser's eight notes (enum http_note) come first, then enum hs_counter.
+static_assert(HS_C_NO_OWNER == 8 && kCounterNames.size() == 16);
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
@@ -165,6 +166,7 @@ BpfEngine::BpfEngine(EngineOptions options)
     : skel_(nullptr, http_statistics__destroy),
       ingress_skel_(nullptr, http_statistics__destroy),
       egress_skel_(nullptr, http_statistics__destroy),
+      handshake_skel_(nullptr, http_statistics__destroy),
       events_(nullptr, ring_buffer__free) {
   const auto started = std::chrono::steady_clock::now();
   libbpf_set_print(libbpf_log);
@@ -186,6 +188,7 @@ BpfEngine::BpfEngine(EngineOptions options)
   // instances of their own, at the same time.
   bpf_program__set_autoload(skel_->progs.hs_ingress, false);
   bpf_program__set_autoload(skel_->progs.hs_egress, false);
+  bpf_program__set_autoload(skel_->progs.hs_handshake, false);
   {
     const VerifierLogs logs(skel_->obj);
     if (int err = http_statistics__load(skel_.get()); err) fail_load(err, logs);
@@ -258,6 +261,27 @@ BpfEngine::BpfEngine(EngineOptions options)
   if (tracefs_ && tracefs_->mounted_here()) tracefs_mounted_ = true;
   tracefs_.reset();
 
+  // Requests in the packet that sets a connection up (deferred accept, TCP
+  // Fast Open) reach hs_ingress with the listening socket, which tail-calls
+  // hs_handshake. It loads now, after the socket side is attached: a second
+  // copy of the request parser for the verifier, kept off the start-up.
+  // Until it is in place such payload is skipped and counted
+  // (handshake_unparsed).
+  handshake_skel_ = packet_program_instance("hs_handshake", skel_->obj, btf_path);
+  {
+    const VerifierLogs logs(handshake_skel_->obj);
+    if (int err = http_statistics__load(handshake_skel_.get()); err) fail_load(err, logs);
+    for (auto& v : logs.verified()) verified_.push_back(std::move(v));
+  }
+  {
+    const std::uint32_t key = 0;
+    const int fd = bpf_program__fd(handshake_skel_->progs.hs_handshake);
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.handshake_prog), &key, &fd, BPF_ANY) != 0)
+      throw EngineError("installing hs_handshake failed: " + errno_text(errno) + kHint);
+    attached_.push_back(
+        {"hs_handshake", "tail call from hs_ingress (payload of a listening socket)", fd});
+  }
+
   if (!options.tls) {
     tls_status_ = "nothing for HTTPS (--tls off)";
     kernel_btf_.reset();
@@ -300,6 +324,7 @@ BpfEngine::~BpfEngine() {
   events_.reset();
   tls_.reset();
   links_.clear();  // detaches: links are owned by these fds only, nothing is pinned
+  handshake_skel_.reset();
   egress_skel_.reset();
   ingress_skel_.reset();
   skel_.reset();

@@ -116,6 +116,8 @@ class BpfEngine {
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> skel_;
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> ingress_skel_;
   std::unique_ptr<http_statistics, void (*)(http_statistics*)> egress_skel_;
+  // hs_handshake, loaded after the others are attached (tail-called).
+  std::unique_ptr<http_statistics, void (*)(http_statistics*)> handshake_skel_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<Attached> attached_;
   std::vector<VerifiedProgram> verified_;

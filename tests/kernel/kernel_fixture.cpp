@@ -77,6 +77,15 @@ Counts KernelTest::counts(pid_t pid) {
   return out;
 }
 
+std::string KernelTest::untimed(pid_t pid) {
+  std::string out;
+  for (const auto& [key, stats] : series(pid))
+    if (stats.latency_count != stats.count)
+      out += series_name(key) + ": " + std::to_string(stats.latency_count) + " of " +
+             std::to_string(stats.count) + " timed; ";
+  return out;
+}
+
 std::string KernelTest::drops() {
   std::ostringstream out;
   for (const auto& [cause, n] : refresh()->health.drops)

@@ -46,6 +46,10 @@ class KernelTest : public ::testing::Test {
   // The series of pid after a fresh refresh() (empty when it has none).
   static std::map<SeriesKey, SeriesStats> series(pid_t pid);
   static Counts counts(pid_t pid);
+  // Series of pid whose latency histogram does not count every exchange
+  // (http_server_request_duration_seconds_count below
+  // http_server_requests_total), as "GET 200: 3 of 5 timed"; "" when none.
+  static std::string untimed(pid_t pid);
   // The engine's non-zero drop/skip counters, for failure messages. They are
   // machine-wide (every server is watched), so tests never assert on them.
   static std::string drops();

@@ -8,7 +8,9 @@ decides how it is answered, until the client closes:
   GET /garbage ...                          binary garbage instead of a status line
   GET /anything-else ... (HTTP/1.1)         "HTTP/1.1 200 OK" with a short body,
                                             keep-alive (proves the engine watches
-                                            this process)
+                                            this process); a request the client
+                                            stops sending in the middle of (it
+                                            shuts down its side) is answered 400
   anything else                             echoed back byte for byte
 
 On start it prints "protocol_server listening on PORT"; after each answer it
@@ -29,12 +31,13 @@ def say(line):
 
 
 def recv_until(conn, buf, marker):
+    """(bytes, True) once marker arrived; (what arrived, False) at end of file."""
     while marker not in buf:
         data = conn.recv(65536)
         if not data:
-            return None
+            return buf, False
         buf += data
-    return buf
+    return buf, True
 
 
 def serve_redis(conn, buf):
@@ -54,8 +57,14 @@ def serve_redis(conn, buf):
 
 def serve_http(conn, buf):
     while True:
-        buf = recv_until(conn, buf, b"\r\n\r\n")
-        if buf is None:
+        buf, complete = recv_until(conn, buf, b"\r\n\r\n")
+        if not complete:
+            if buf:
+                # The client stopped sending in the middle of a request: 400,
+                # as HAProxy answers then.
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 4\r\n"
+                             b"Connection: close\r\n\r\nbad\n")
+                say("http 400")
             return
         head, _, buf = buf.partition(b"\r\n\r\n")
         target = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"

@@ -15,16 +15,41 @@
 namespace hs::test {
 
 RawConnection::RawConnection(std::uint16_t port, std::chrono::milliseconds timeout)
-    : timeout_(timeout) {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    : RawConnection(port,
+                    RawConnectionOptions{.ipv6 = false, .fast_open = {}, .timeout = timeout}) {}
+
+RawConnection::RawConnection(std::uint16_t port, const RawConnectionOptions& options)
+    : timeout_(options.timeout) {
+  fd_ = socket(options.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   const int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (options.ipv6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  }
+  const auto* addr = reinterpret_cast<const sockaddr*>(&ss);
+  int rc;
+  if (options.fast_open.empty()) {
+    rc = connect(fd_, addr, len);
+  } else {
+    const ssize_t n = sendto(fd_, options.fast_open.data(), options.fast_open.size(),
+                             MSG_FASTOPEN | MSG_NOSIGNAL, addr, len);
+    rc = n == static_cast<ssize_t>(options.fast_open.size()) ? 0 : -1;
+    if (n >= 0 && rc != 0) errno = EMSGSIZE;
+  }
+  if (rc != 0) {
     const int err = errno;
     ::close(fd_);
     throw std::runtime_error("connect to port " + std::to_string(port) + ": " + std::strerror(err));
@@ -72,6 +97,15 @@ std::string RawConnection::read_until(std::string_view marker) {
   std::string out = buf_.substr(0, at + marker.size());
   buf_.erase(0, at + marker.size());
   return out;
+}
+
+void RawConnection::shutdown_send() { ::shutdown(fd_, SHUT_WR); }
+
+bool RawConnection::syn_data_acked() const {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return false;
+  return (info.tcpi_options & TCPI_OPT_SYN_DATA) != 0;
 }
 
 std::string RawConnection::read_to_end() {

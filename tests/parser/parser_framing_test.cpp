@@ -163,7 +163,7 @@ std::vector<FramingCase> framing_cases() {
        empty_response(200) + empty_response(200),
        // The request side lost its framing: the second request was not seen as one.
        {{HTTP_M_POST, 200}, {HTTP_M_OTHER, 200}},
-       notes({{HN_BAD_HEADER, 1}})},
+       notes({{HN_BAD_HEADER, 1}, {HN_REQUEST_UNSEEN, 1}})},
       {"NamesThatOnlyResembleFramingHeaders",
        "POST /p HTTP/1.1\r\nX-Content-Length: 20\r\nContent-Lengths: 20\r\n"
        "Content\rLength: 20\r\nContent-Length\x1a 20\r\nTransfer\rEncoding: chunked\r\n"

@@ -279,6 +279,103 @@ TEST(SequenceGap, HandshakePayloadSkippedWhenTheConnectionIsSetUp) {
   EXPECT_EQ(c.notes(HN_SEQ_GAP), 0U);
 }
 
+// ---- responses to requests that were not seen ----------------------------------------
+
+// The lost exchange: ten pipelined requests that were never parsed (the
+// handshake's payload, when it could not be), answered by eight bodies, a HEAD of a 1
+// MiB file and a 404. The HEAD response announces a body it does not have; the status
+// line after it shows that, and the 404 counts.
+TEST(UnseenRequest, HeadResponseDoesNotSwallowTheNextOne) {
+  std::string requests;
+  for (int i = 0; i < 8; i++) requests += request_line("GET", "/ok");
+  requests += request_line("HEAD", "/big") + request_line("GET", "/missing");
+  std::string responses;
+  for (int i = 0; i < 8; i++) responses += "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+  responses += "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n";
+  responses += "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
+  for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{60}, responses.size()}) {
+    SCOPED_TRACE(piece);
+    Connection::Options o;
+    o.handshake_payload = static_cast<std::uint32_t>(requests.size());
+    Connection c(o);
+    c.send_pieces(Side::kResponse, responses, piece);
+    std::vector<Pair> want(9, Pair{HTTP_M_OTHER, 200});
+    want.push_back({HTTP_M_OTHER, 404});
+    EXPECT_EQ(pairs(c.exchanges()), want);
+    for (const Exchange& e : c.exchanges()) EXPECT_FALSE(e.has_latency);
+    EXPECT_EQ(c.notes(HN_REQUEST_UNSEEN), 10U);
+    EXPECT_EQ(c.notes(HN_FRAMING_GUESSED), 10U);
+    EXPECT_EQ(c.state().resp.state, HS_LINE);
+    // The body was skipped, the connection goes on.
+    c.request(request_line("PUT"));
+    c.response(empty_response(201));
+    EXPECT_EQ(c.exchanges().back().method, HTTP_M_PUT);
+  }
+}
+
+// A chunked response to an unseen HEAD: one byte tells a chunk size from a status line.
+TEST(UnseenRequest, ChunkedHeadResponseAndChunkedBody) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string body = head + "4\r\nHTTP\r\n0\r\n\r\n";
+  for (std::size_t piece : {std::size_t{1}, std::size_t{5}, std::size_t{1000}}) {
+    SCOPED_TRACE(piece);
+    Connection c;
+    c.request(request_line("GET"));
+    c.skip(Side::kRequest, 40);
+    c.request(request_line("GET"));  // after the gap: framing is lost
+    c.send_pieces(Side::kResponse, empty_response(200) + head + body + empty_response(503), piece);
+    EXPECT_EQ(
+        pairs(c.exchanges()),
+        (std::vector<Pair>{
+            {HTTP_M_GET, 200}, {HTTP_M_OTHER, 200}, {HTTP_M_OTHER, 200}, {HTTP_M_OTHER, 503}}));
+    EXPECT_EQ(c.notes(HN_FRAMING_GUESSED), 2U);  // the 503 has no body to guess about
+    EXPECT_EQ(c.notes(HN_REQUEST_UNSEEN), 3U);
+  }
+}
+
+// Fewer bytes than the guess needs in a segment, and a Content-Length below 8.
+TEST(UnseenRequest, GuessWaitsForItsBytesAndNeverReadsPastALength) {
+  for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{9}}) {
+    SCOPED_TRACE(piece);
+    Connection::Options o;
+    o.handshake_payload = 60;  // two requests that were not parsed
+    Connection c(o);
+    // A 2-byte body, then a HEAD response with no length (until close, had it a body).
+    c.send_pieces(Side::kResponse,
+                  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.0 200 OK\r\n\r\n"
+                  "HTTP/1.1 304 Not Modified\r\n\r\n",
+                  piece);
+    EXPECT_EQ(pairs(c.exchanges()),
+              (std::vector<Pair>{{HTTP_M_OTHER, 200}, {HTTP_M_OTHER, 200}, {HTTP_M_OTHER, 304}}));
+    EXPECT_EQ(c.notes(HN_FRAMING_GUESSED), 2U);
+    EXPECT_EQ(c.state().resp.state, HS_LINE);
+  }
+}
+
+// The guess has a price, counted: a body that starts like a status line is taken for one
+// when its request was not seen.
+TEST(UnseenRequest, BodyThatLooksLikeAStatusLineIsMisjudgedAndNoted) {
+  Connection::Options o;
+  o.handshake_payload = 30;
+  Connection c(o);
+  c.response("HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n" + empty_response(299));
+  EXPECT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_OTHER, 200}, {HTTP_M_OTHER, 299}}));
+  EXPECT_EQ(c.notes(HN_FRAMING_GUESSED), 1U);
+}
+
+// A request pushed out of the pipeline is unseen too: its response may be a HEAD's.
+TEST(UnseenRequest, PipelineOverflowGuessesTheFraming) {
+  Connection c;
+  std::string requests = request_line("HEAD", "/first");
+  for (int i = 0; i < HTTP_PIPELINE; i++) requests += request_line("GET");
+  c.request(requests);
+  c.response("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n" + empty_response(200));
+  ASSERT_EQ(c.exchanges().size(), 2U);
+  EXPECT_EQ(c.notes(HN_PIPELINE_OVERFLOW), 1U);
+  EXPECT_EQ(c.notes(HN_FRAMING_GUESSED), 1U);
+  EXPECT_EQ(c.exchanges()[1].method, HTTP_M_GET);
+}
+
 TEST(SequenceGap, GapAfterTheFirstRequestBytesIsStillAGap) {
   Connection c;
   c.request(request_line("GET").substr(0, 3));

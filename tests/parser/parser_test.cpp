@@ -228,20 +228,54 @@ TEST(StatusLine, RejectedStatusLines) {
 
 // A start line whose bytes stop before it is complete: nothing is counted while it is
 // incomplete, whatever the pieces are.
-TEST(StartLine, IncompleteRequestLineInPiecesIsNotCounted) {
+// A client that stops in the middle of its request line, answered by the server (400
+// or 408, as HAProxy does): the response counts, with the method the first bytes name
+// and the latency from them. If the line completes later, that request was answered.
+TEST(StartLine, IncompleteRequestLineInPiecesIsAnswered) {
   const std::string partial = "GET /index.html HTT";
   for (std::size_t piece : {1, 2, 3, 7, 64}) {
     SCOPED_TRACE(piece);
     Connection c;
     c.send_pieces(Side::kRequest, partial, piece);
     EXPECT_EQ(c.state().requests, 0U);
-    c.response(empty_response(200));
-    EXPECT_TRUE(c.exchanges().empty());
-    EXPECT_EQ(c.notes(HN_UNMATCHED_RESPONSE), 1U);
-    // The line completes later and counts then.
+    c.advance_clock(5'000'000);
+    c.response("HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\n\r\nbad request");
+    ASSERT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_GET, 400}}));
+    EXPECT_TRUE(c.exchanges()[0].has_latency);
+    EXPECT_GE(c.exchanges()[0].latency_ns, 4'990'000U);
+    EXPECT_LE(c.exchanges()[0].latency_ns, 5'010'000U);
+    EXPECT_EQ(c.notes(HN_UNMATCHED_RESPONSE), 0U);
+    // The line completes later: it was the request answered above, so a further
+    // response has none, and the next request pairs with the next response.
     c.send_pieces(Side::kRequest, "P/1.1\r\n\r\n", piece);
     c.response(empty_response(204));
-    EXPECT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_GET, 204}}));
+    EXPECT_EQ(c.notes(HN_UNMATCHED_RESPONSE), 1U);
+    c.request(request_line("PUT"));
+    c.response(empty_response(201));
+    EXPECT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_GET, 400}, {HTTP_M_PUT, 201}}));
+  }
+}
+
+TEST(StartLine, IncompleteRequestLineAnsweredOnceWithTheMethodIfItWasRead) {
+  struct Case {
+    std::string partial;
+    unsigned method;
+  };
+  for (const Case& k :
+       {Case{"G", HTTP_M_OTHER}, Case{"HEAD ", HTTP_M_OTHER}, Case{"HEAD /", HTTP_M_HEAD},
+        Case{"DELETE /x?" + std::string(80, 'y'), HTTP_M_DELETE},
+        Case{"PROPFIND /dav", HTTP_M_OTHER}, Case{"\x16\x03\x01", HTTP_M_OTHER}}) {
+    SCOPED_TRACE(k.partial);
+    Connection c;
+    c.request(request_line("GET", "/first"));
+    c.response(empty_response(200));
+    c.request(k.partial);
+    // Framed like any response even after "HEAD /": the server did not read a HEAD.
+    c.response("HTTP/1.1 408 Request Timeout\r\nContent-Length: 4\r\n\r\nHTTP");
+    c.response(empty_response(400));  // a second answer has no request
+    EXPECT_EQ(pairs(c.exchanges()), (std::vector<Pair>{{HTTP_M_GET, 200}, {k.method, 408}}));
+    EXPECT_EQ(c.notes(HN_UNMATCHED_RESPONSE), 1U);
+    EXPECT_EQ(c.notes(HN_NOT_HTTP), 0U);
   }
 }
 

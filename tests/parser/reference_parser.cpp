@@ -30,10 +30,12 @@ class Cursor {
  public:
   explicit Cursor(string_view s) : s_(s) {}
 
-  // The next line without its '\n'; nullopt when the stream ends inside it.
+  // The next line without its '\n'; nullopt when the stream ends inside it (then
+  // unfinished() is what there is of it).
   std::optional<string_view> line() {
     const std::size_t nl = s_.find('\n', pos_);
     if (nl == string_view::npos) {
+      unfinished_ = s_.substr(pos_);
       pos_ = s_.size();
       return std::nullopt;
     }
@@ -52,9 +54,18 @@ class Cursor {
     return true;
   }
 
+  // The next n bytes, without moving; nullopt when the stream has fewer.
+  std::optional<string_view> peek(std::size_t n) const {
+    if (n > s_.size() - pos_) return std::nullopt;
+    return s_.substr(pos_, n);
+  }
+
+  string_view unfinished() const { return unfinished_; }
+
  private:
   string_view s_;
   std::size_t pos_ = 0;
+  string_view unfinished_;
 };
 
 // A line as it is judged: only lines short enough to be kept whole lose a final CR.
@@ -231,12 +242,18 @@ struct Requests {
   std::vector<Method> methods;
   End end = End::kFraming;
   bool skipped = false;  // the first requests were never seen
+  // The stream ends inside a request line: its method by the kept prefix.
+  std::optional<Method> unfinished;
 };
 
 End read_requests(Cursor& in, const Limits& limits, Requests& r, Outcome& out) {
   for (;;) {
     const auto raw = in.line();
-    if (!raw) return End::kFraming;
+    if (!raw) {
+      if (!in.unfinished().empty())
+        r.unfinished = request_method(in.unfinished().substr(0, limits.kept_line));
+      return End::kFraming;
+    }
     const string_view l = content(*raw, limits.kept_line);
     if (l.empty()) continue;  // stray line ends between messages
     const Method m = request_method(l);
@@ -272,6 +289,7 @@ End read_responses(Cursor& in, const Limits& limits, const Requests& req, Outcom
     }
     // 1xx other than 101 are interim: they answer nothing.
     Method method = kOther;
+    bool unseen = false;  // its request was not seen: framing cannot go by it
     if (status >= 200 || status == 101) {
       if (answered < req.methods.size()) {
         // All requests came first, so only the last `pipeline` of them are still
@@ -279,10 +297,18 @@ End read_responses(Cursor& in, const Limits& limits, const Requests& req, Outcom
         const bool remembered = answered + limits.pipeline >= req.methods.size();
         if (!remembered) out.notes[kPipelineOverflow]++;
         method = remembered ? req.methods[answered] : kOther;
+        unseen = !remembered;
         out.exchanges.push_back({method, status, remembered});
         answered++;
       } else if (req.end == End::kLost || req.skipped) {
+        out.notes[kRequestUnseen]++;
         out.exchanges.push_back({kOther, status, false});  // its request was missed
+        unseen = true;
+      } else if (req.unfinished && answered == req.methods.size()) {
+        // Answered before its line was complete: the server did not read it, so the
+        // response is framed as for any request.
+        out.exchanges.push_back({*req.unfinished, status, true});
+        answered++;
       } else {
         out.notes[kUnmatchedResponse]++;
       }
@@ -298,6 +324,23 @@ End read_responses(Cursor& in, const Limits& limits, const Requests& req, Outcom
       return End::kStopped;
     if (status < 200 || status == 204 || status == 304 || method == kHead) continue;
     if (!h->chunked && h->has_length && h->length == 0) continue;
+    if (unseen) {
+      // Had the request been HEAD, there is no body and a status line follows. A
+      // chunk-size line cannot start with 'H'; otherwise up to 8 bytes decide (no more
+      // than the announced length).
+      const std::size_t need = h->chunked ? 1
+                               : h->has_length
+                                   ? static_cast<std::size_t>(std::min<std::uint64_t>(8, h->length))
+                                   : 8;
+      const auto next = in.peek(need);
+      if (!next) return End::kFraming;  // not decided yet
+      out.notes[kFramingGuessed]++;
+      bool status_line = true;
+      for (std::size_t i = 0; i < need && i < 7; i++) status_line &= (*next)[i] == "HTTP/1."[i];
+      if (need == 8) status_line &= (*next)[7] == '0' || (*next)[7] == '1';
+      if (h->chunked) status_line = (*next)[0] == 'H';
+      if (status_line) continue;
+    }
     if (const auto end = body(in, *h, limits.kept_line, out)) return *end;
   }
 }

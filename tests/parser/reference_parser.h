@@ -5,6 +5,14 @@
 // written out here as a rule (a Content-Length or Transfer-Encoding line longer than the
 // kept prefix is unusable, for example) so that the two agree on every input.
 //
+// A request stream that ends inside a request line (a client that stopped in the middle
+// of it) has one more request for the responses: the first response after all complete
+// requests are answered answers it, with the method its first bytes name.
+//
+// A response whose request was not seen (missed in a gap or pushed out of the pipeline)
+// and whose headers announce a body may be the answer to a HEAD: the bytes after its
+// headers decide (see kernel/http_parser.h, http_peek).
+//
 // Ordering: the whole request stream is taken to arrive before the first response
 // byte. Pairing depends on how requests and responses interleave (how many requests are
 // unanswered when the next one arrives, whether the receive side was already lost when
@@ -41,6 +49,8 @@ enum Note : unsigned {
   kPipelineOverflow,
   kUnmatchedResponse,
   kBadHeader,
+  kRequestUnseen,
+  kFramingGuessed,
   kNoteCount,
 };
 

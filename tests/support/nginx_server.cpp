@@ -55,6 +55,9 @@ NginxServer::NginxServer(NginxOptions options) : options_(options) {
 
 std::string NginxServer::config(std::uint16_t port, std::uint16_t tls_port) const {
   const std::string d = dir_.path();
+  const std::string flags =
+      std::string(options_.deferred ? " deferred" : "") +
+      (options_.fastopen ? " fastopen=" + std::to_string(options_.fastopen) : "");
   std::ostringstream c;
   c << "daemon off;\n"
     << "master_process on;\n"
@@ -77,8 +80,8 @@ std::string NginxServer::config(std::uint16_t port, std::uint16_t tls_port) cons
     << "  keepalive_timeout 75s;\n"
     << "  keepalive_requests 1000000;\n"
     << "  server {\n"
-    << "    listen 127.0.0.1:" << port << (options_.reuseport ? " reuseport" : "") << ";\n"
-    << (options_.ipv6 ? "    listen [::1]:" + std::to_string(port) + ";\n" : "")
+    << "    listen 127.0.0.1:" << port << (options_.reuseport ? " reuseport" : "") << flags << ";\n"
+    << (options_.ipv6 ? "    listen [::1]:" + std::to_string(port) + flags + ";\n" : "")
     << (options_.unix_socket ? "    listen unix:" + unix_socket_path() + ";\n" : "")
     << (tls_port ? "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n" +
                        "    ssl_certificate " + d + "/cert.pem;\n" + "    ssl_certificate_key " +

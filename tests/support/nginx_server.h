@@ -32,6 +32,12 @@ struct NginxOptions {
   // connections over the workers by their addresses, where a shared socket
   // can hand a burst of them all to whichever worker wakes first.
   bool reuseport = false;
+  // listen ... deferred: TCP_DEFER_ACCEPT, so a connection's first request
+  // arrives in the packet that completes its handshake.
+  bool deferred = false;
+  // listen ... fastopen=N: TCP Fast Open (the client's first request may
+  // arrive in its SYN) with a queue of N; 0: off.
+  int fastopen = 0;
 };
 
 struct AccessLogEntry {
