@@ -18,7 +18,7 @@ ctest --test-dir build --output-on-failure --timeout 600 "$@" || status=$?
 # and the verifier's figures there, the kernel tests, and how long it took.
 if [[ -f build/guest-kernels.log ]]; then
   echo "Guest kernels (build/guest-kernels.log):"
-  grep -aE '^(== guest|guest-suite:|vm-run:|verified hs_(ingress|egress|ssl_(read|write)_return)|kernel-check: |ok: |\S*\[  (PASSED|FAILED) |\S*\[==========\] [0-9]+ tests)' \
+  grep -aE '^(== guest|guest-suite:|vm-run:|verified hs_(ingress|egress|handshake|ssl_(read|write)_return)|kernel-check: |ok: |\S*\[  (PASSED|FAILED) |\S*\[==========\] [0-9]+ tests)' \
     build/guest-kernels.log | sed 's/\x1b\[[0-9;]*m//g; s/^/  /'
 fi
 ((status == 0)) || exit "$status"
