@@ -112,15 +112,7 @@ TEST_F(FirstPacketTest, NginxDeferredUnderWrkAndAb) {
                             scratch_.path(), std::chrono::seconds(60));
   ASSERT_TRUE(wrk.status.exited_normally()) << wrk.err;
 
-  std::size_t lines = 0, stable = 0;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const std::size_t now = ng.access_log().size();
-        stable = now == lines ? stable + 1 : 0;
-        lines = now;
-        return stable >= 5;
-      },
-      std::chrono::seconds(20), std::chrono::milliseconds(100)));
+  ASSERT_TRUE(ng.wait_access_log_quiet(std::chrono::seconds(20)));
   const Counts want = logged(ng);
   ASSERT_EQ(want.at("GET 200"), 300u);
   ASSERT_GT(want.at("GET 404"), 100u);

@@ -33,15 +33,7 @@ end
     ASSERT_TRUE(r.status.exited_normally()) << r.status.describe() << "\n" << r.err;
     wrk_output_ = r.out;
     // wrk is gone: the log only grows while nginx finishes what it had.
-    std::size_t lines = 0, stable = 0;
-    ASSERT_TRUE(wait_until(
-        [&] {
-          const std::size_t now = ng.access_log().size();
-          stable = now == lines ? stable + 1 : 0;
-          lines = now;
-          return stable >= 5;
-        },
-        std::chrono::seconds(30), std::chrono::milliseconds(100)));
+    ASSERT_TRUE(ng.wait_access_log_quiet(std::chrono::seconds(30)));
   }
 
   // Answered requests by worker, as "GET status" counts. wrk stops with

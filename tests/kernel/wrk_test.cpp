@@ -23,15 +23,7 @@ TEST_F(WrkTest, CountEqualsAccessLogUnderLoad) {
   ASSERT_TRUE(r.status.exited_normally()) << r.status.describe() << "\n" << r.err;
 
   // wrk is gone, so no new requests arrive; wait until nginx logged the last.
-  std::size_t lines = 0, stable = 0;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const std::size_t now = ng.access_log().size();
-        stable = now == lines ? stable + 1 : 0;
-        lines = now;
-        return stable >= 5;
-      },
-      std::chrono::seconds(20), std::chrono::milliseconds(100)));
+  ASSERT_TRUE(ng.wait_access_log_quiet(std::chrono::seconds(20)));
 
   std::uint64_t completed = 0, incomplete = 0;
   for (const auto& e : ng.access_log()) {

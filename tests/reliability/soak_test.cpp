@@ -238,15 +238,7 @@ delay = function() return 2 end
   EXPECT_EQ(load.errors(), std::vector<std::string>{});
 
   // Everything the servers answered, by their own logs...
-  std::size_t lines = 0, stable = 0;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const std::size_t now = nginx->access_log().size();
-        stable = now == lines ? stable + 1 : 0;
-        lines = now;
-        return stable >= 5;
-      },
-      30s, 100ms));
+  ASSERT_TRUE(nginx->wait_access_log_quiet(30s));
   std::map<pid_t, StatusCounts> want;
   for (pid_t w : nginx->worker_pids()) want[w] = answered(*nginx, w);
   want[python->pid()] = python->logged_statuses();

@@ -140,15 +140,7 @@ bool ApacheServer::wait_access_log_lines(std::size_t n, std::chrono::millisecond
 }
 
 void ApacheServer::wait_access_log_settled() const {
-  std::size_t lines = 0, stable = 0;
-  wait_until(
-      [&] {
-        const std::size_t now = access_log().size();
-        stable = now == lines ? stable + 1 : 0;
-        lines = now;
-        return stable >= 5;
-      },
-      std::chrono::seconds(20), std::chrono::milliseconds(100));
+  wait_until_unchanged([this] { return access_log().size(); }, std::chrono::seconds(20));
 }
 
 std::string ApacheServer::error_log() const { return read_text(dir_.file("error.log")); }

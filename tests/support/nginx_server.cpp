@@ -180,6 +180,10 @@ bool NginxServer::wait_access_log_lines(std::size_t n, std::chrono::milliseconds
   return wait_until([&] { return access_log().size() >= n; }, timeout);
 }
 
+bool NginxServer::wait_access_log_quiet(std::chrono::milliseconds timeout) const {
+  return wait_until_unchanged([this] { return access_log().size(); }, timeout);
+}
+
 std::string NginxServer::error_log() const { return read_text(dir_.file("error.log")); }
 
 }  // namespace hs::test

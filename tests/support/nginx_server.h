@@ -77,6 +77,10 @@ class NginxServer {
   // response a moment before the line is written: wait for n lines.
   bool wait_access_log_lines(std::size_t n,
                              std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // For a load whose client has exited: waits until the log has stopped
+  // growing (the same length on five polls 100 ms apart), so it holds every
+  // request nginx was still finishing.
+  bool wait_access_log_quiet(std::chrono::milliseconds timeout) const;
   std::string error_log() const;
 
   // Fast shutdown (SIGTERM); the master waits for its workers.

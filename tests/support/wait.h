@@ -18,4 +18,20 @@ bool wait_until(Pred&& pred, std::chrono::milliseconds timeout,
   }
 }
 
+// For a log that grows while a server finishes its last requests: waits
+// until size() has been the same on five polls 100 ms apart.
+template <typename Size>
+bool wait_until_unchanged(Size&& size, std::chrono::milliseconds timeout) {
+  decltype(size()) last{};
+  int same = 0;
+  return wait_until(
+      [&] {
+        const auto now = size();
+        same = now == last ? same + 1 : 0;
+        last = now;
+        return same >= 5;
+      },
+      timeout, std::chrono::milliseconds(100));
+}
+
 }  // namespace hs::test
