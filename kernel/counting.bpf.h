@@ -151,7 +151,7 @@ static __always_inline void count(__u32 which)
 
 
 static __always_inline void record_exchange(void *feed, __u8 method, __u16 status, __u64 latency_ns,
-					    int has_latency)
+					    int has_latency, __u64 url_template)
 {
 	struct http_feed *f = feed;
 	struct conn *c = conn_of(f->conn);

@@ -15,8 +15,11 @@
  *
  * The includer provides, before including this header:
  *   HTTP_LOAD(feed, offset, dst, len) -> 0 on success   (copy payload bytes)
- *   HTTP_ON_EXCHANGE(feed, method, status, latency_ns, has_latency)
+ *   HTTP_ON_EXCHANGE(feed, method, status, latency_ns, has_latency, url_template)
  *   HTTP_ON_NOTE(feed, note)                            (enum http_note)
+ *   HTTP_TEMPLATES(feed) -> non-zero to template request targets
+ *   HTTP_ON_TEMPLATE(feed, tmpl)  a request line's template, unless it is the
+ *                                 one of the connection's request line before
  *   HTTP_LOOP(nr, callback, ctx)                        (bpf_loop or a for loop)
  * and the __u8/__u16/__u32/__u64/__s32/__s64 types.
  *
@@ -140,8 +143,7 @@ struct http_stream {
 struct http_pending {
 	__u32 tag;
 	__u32 start;
-	__u8 method;
-	__u8 pad[3];
+	__u64 what; /* method in the low 8 bits, the target's template id above */
 };
 
 /*
@@ -159,6 +161,7 @@ struct http_conn {
 	struct http_stream req;
 	__u32 requests;  /* request lines seen */
 	__u32 pad0;
+	__u64 last_template; /* template id of the latest request line */
 	/* written by the receive side, read by the send side */
 	struct http_pending pending[HTTP_PIPELINE];
 	__u8 gap[64];
@@ -168,11 +171,59 @@ struct http_conn {
 	struct http_stream resp;
 };
 
+/*
+ * The URL template of a request line (see http_url_template): its id, and
+ * what it is made of, for whoever has to name it. path[] holds the line's
+ * bytes [from, to) with every byte of an identifier segment replaced by
+ * HTTP_TMPL_ID and every other byte zero, so that no identifier, query or
+ * other request's bytes go with it.
+ */
+#define HTTP_TMPL_NONE 0  /* no template: CONNECT, authority-form, malformed, off */
+#define HTTP_TMPL_OTHER 1 /* past a process's bound (given by the includer) */
+#define HTTP_TMPL_ID 1	  /* marks the bytes of an identifier segment in path[] */
+#define HTTP_TMPL_DEPTH 4 /* path segments kept */
+
+enum http_tmpl_flags {
+	HT_ASTERISK = 1, /* "*" */
+	HT_DEEP = 2,	 /* more segments, or a target longer than what is read: "/" then "**" */
+	HT_ROOT = 4,	 /* absolute-form without a path: "/" */
+};
+
+struct http_url_tmpl {
+	__u64 id;   /* hash of the template's text (never NONE or OTHER), or NONE */
+	__u8 flags; /* enum http_tmpl_flags */
+	__u8 from;  /* where the kept path starts in path[] (an offset in the line) */
+	__u8 to;    /* where it ends */
+	__u8 pad[5];
+	__u8 path[HTTP_LINE_MAX];
+};
+
+/* Progress of http_url_template over a line, kept in memory on purpose: the
+ * verifier does not track values in memory, so every round of its loops
+ * looks alike to it (the trick of http_scan_headers). */
+struct http_tmpl_work {
+	__u64 dashes;	  /* positions of '-' in the segment (UUIDs) */
+	__u32 n;	  /* decoded characters of the segment */
+	__u32 digits;	  /* of which digits */
+	__u32 nonhex;	  /* of which not hex digits */
+	__u32 nonhexdash; /* of which neither hex digits nor '-' */
+	__u32 seg;	  /* segments opened so far */
+	__u32 ids;	  /* bit k: segment k is an identifier */
+	__u32 slash;	  /* where the open segment's '/' is */
+	__u32 phase;	  /* enum http_tmpl_phase */
+	__u32 esc;	  /* hex digits of a %-escape still to come (0: none) */
+	__u32 escv;	  /* its value so far; 0x100 and up: not hex */
+	__u32 end;	  /* where the kept path ends */
+	__u32 from;	  /* where it starts */
+};
+
 /* Scratch space: the loaded window and a reassembled line. */
 struct http_buf {
 	__u8 b[HTTP_BUF_SIZE];
 	__u32 line_at;  /* where the current complete line starts in b[] */
 	__u32 line_len; /* its length */
+	struct http_url_tmpl tmpl;
+	struct http_tmpl_work tw;
 };
 
 #ifdef __cplusplus /* the userspace tests compile this header as C++ */
@@ -606,9 +657,334 @@ HTTP_LEAF int http_scan_headers(const struct http_buf *buf, __u32 off, __u32 ava
 	return 0;
 }
 
+/* ---- URL templates --------------------------------------------------------- */
+
+/*
+ * The URL template of a request line's target (the rules, with examples, are
+ * in docs/design.md, "URL templates"): the path, without query or fragment,
+ * with segments that look like identifiers as {id}, the first
+ * HTTP_TMPL_DEPTH segments kept and "/ **" (without the space) for the rest.
+ *
+ * It is computed from the line's first HTTP_LINE_MAX bytes and nothing else:
+ * of a line that straddles windows those are the kept prefix, so the template
+ * is the same wherever segments and windows cut the line, and no state of
+ * its own has to survive from one segment to the next. A target that goes
+ * on past them ends in "/ **", without the segment they cut.
+ *
+ * The id is a hash of the template's text, so two lines with the same
+ * template have the same id on every connection, in every process, and
+ * userspace can check a name against it.
+ */
+enum http_tmpl_phase { HTP_PATH = 0, HTP_AUTHORITY, HTP_DONE, HTP_BAD };
+
+#define HTTP_FNV_BASIS 0xcbf29ce484222325ULL
+#define HTTP_FNV_PRIME 0x100000001b3ULL
+/* A UUID's dashes: 8-4-4-4-12 hex digits. */
+#define HTTP_UUID_DASHES ((1ULL << 8) | (1ULL << 13) | (1ULL << 18) | (1ULL << 23))
+#define HTTP_TMPL_BAD_ESCAPE 0x100 /* a %-escape whose digits are not hex */
+
+HTTP_INLINE __u64 http_fnv(__u64 h, __u8 c)
+{
+	return (h ^ c) * HTTP_FNV_PRIME;
+}
+
+/* A template's id from the hash of its text: 56 bits (it shares a word with
+ * the method in struct http_pending), never HTTP_TMPL_NONE or _OTHER. */
+HTTP_INLINE __u64 http_tmpl_id(__u64 h)
+{
+	h >>= 8;
+	return h < 2 ? h + 2 : h;
+}
+
+/* Value of a hex digit, or HTTP_TMPL_BAD_ESCAPE. */
+HTTP_INLINE __u32 http_hex_value(__u32 c)
+{
+	__u32 lc = c | 0x20;
+
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (lc >= 'a' && lc <= 'f')
+		return lc - 'a' + 10;
+	return HTTP_TMPL_BAD_ESCAPE;
+}
+
+/* One decoded character of the open segment (HTTP_TMPL_BAD_ESCAPE: an escape
+ * that decodes to nothing, a character of no class). */
+HTTP_INLINE void http_tmpl_char(volatile struct http_tmpl_work *w, __u32 c)
+{
+	__u32 n = w->n;
+
+	if (c >= '0' && c <= '9')
+		w->digits = w->digits + 1;
+	if (c >= HTTP_TMPL_BAD_ESCAPE || http_hex_value(c) >= HTTP_TMPL_BAD_ESCAPE) {
+		w->nonhex = w->nonhex + 1;
+		if (c != '-')
+			w->nonhexdash = w->nonhexdash + 1;
+		else if (n < 64)
+			w->dashes = w->dashes | (1ULL << (n & 63));
+	}
+	w->n = n + 1;
+}
+
+/* The open segment ends: is it an identifier? All digits; a UUID; 8 or more
+ * hex digits; or 3 digits or more among other characters (the grace: "v1",
+ * "oauth2", "base64" stay words). */
+HTTP_INLINE void http_tmpl_close(volatile struct http_tmpl_work *w)
+{
+	__u32 n, digits, k;
+	int id;
+
+	if (w->esc) /* an escape cut short by the segment's end */
+		http_tmpl_char(w, HTTP_TMPL_BAD_ESCAPE);
+	w->esc = 0;
+	n = w->n;
+	digits = w->digits;
+	k = w->seg - 1;
+	id = n && (digits == n || digits >= 3 || (n >= 8 && !w->nonhex) ||
+		   (n == 36 && !w->nonhexdash && w->dashes == HTTP_UUID_DASHES));
+	if (id && k < HTTP_TMPL_DEPTH)
+		w->ids = w->ids | (1U << k);
+}
+
+/* A '/' at i opens a segment. */
+HTTP_INLINE void http_tmpl_open(volatile struct http_tmpl_work *w, __u32 i)
+{
+	w->n = 0;
+	w->digits = 0;
+	w->nonhex = 0;
+	w->nonhexdash = 0;
+	w->dashes = 0;
+	w->esc = 0;
+	w->seg = w->seg + 1;
+	w->slash = i;
+}
+
+/* One byte of the path. */
+HTTP_INLINE void http_tmpl_path_byte(volatile struct http_tmpl_work *w, __u8 c, __u32 i,
+				     __u8 *flags)
+{
+	if (c == ' ' || c == '?' || c == '#') {
+		if (w->seg)
+			http_tmpl_close(w);
+		w->end = i;
+		w->phase = HTP_DONE;
+	} else if (c == '/') {
+		if (w->seg)
+			http_tmpl_close(w);
+		if (w->seg >= HTTP_TMPL_DEPTH) {
+			w->end = i;
+			*flags |= HT_DEEP;
+			w->phase = HTP_DONE;
+		} else {
+			http_tmpl_open(w, i);
+		}
+	} else if (c < 0x21 || c > 0x7e) {
+		w->phase = HTP_BAD; /* control bytes, raw non-ASCII: malformed */
+	} else if (w->esc) {
+		__u32 v = w->escv, d = http_hex_value(c);
+
+		v = v >= HTTP_TMPL_BAD_ESCAPE || d >= HTTP_TMPL_BAD_ESCAPE ? HTTP_TMPL_BAD_ESCAPE
+									   : v * 16 + d;
+		w->escv = v;
+		w->esc = w->esc - 1;
+		if (!w->esc)
+			http_tmpl_char(w, v);
+	} else if (c == '%') {
+		w->esc = 2;
+		w->escv = 0;
+	} else {
+		http_tmpl_char(w, c);
+	}
+}
+
+/*
+ * The template of the request line whose first min(len, HTTP_LINE_MAX)
+ * bytes are at buf->b[at], into buf->tmpl; returns its id, or
+ * HTTP_TMPL_NONE when the target has none (authority-form, malformed).
+ */
+HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
+{
+	const __u8 *l = http_line_ptr(buf, at);
+	volatile struct http_tmpl_work *w;
+	struct http_url_tmpl *t;
+	__u32 end, i, k, t0, start, from, to, ids;
+	__u64 h = HTTP_FNV_BASIS;
+	__u8 flags = 0;
+
+	if (!l)
+		return HTTP_TMPL_NONE;
+	t = &buf->tmpl;
+	w = &buf->tw;
+	t->id = HTTP_TMPL_NONE;
+	end = len < HTTP_LINE_MAX ? len : HTTP_LINE_MAX;
+	/* The target starts after the method and one space. */
+	for (i = 0; i < 21; i++) {
+		if (i >= end)
+			return HTTP_TMPL_NONE;
+		if (l[i] == ' ')
+			break;
+	}
+	/* Through memory: paths that found the space at different places then
+	 * look alike to the verifier from here on. */
+	w->from = i + 1;
+	t0 = w->from;
+	if (t0 > 20 || t0 >= end)
+		return HTTP_TMPL_NONE;
+	w->n = 0;
+	w->seg = 0;
+	w->ids = 0;
+	w->esc = 0;
+	w->slash = t0;
+	w->end = t0;
+	w->phase = HTP_PATH;
+	if (l[t0] == '*') {
+		if (t0 + 1 < end && l[t0 + 1] != ' ')
+			return HTTP_TMPL_NONE;
+		flags = HT_ASTERISK;
+		w->phase = HTP_DONE;
+	} else if (l[t0] != '/') {
+		/* absolute-form: the path starts after the authority */
+		__u64 word = http_word(&l[t0]);
+
+		w->phase = HTP_AUTHORITY;
+		if (t0 + 7 <= end && ((word | 0x20202020ULL) & 0x00ffffffffffffffULL) ==
+					     0x002f2f3a70747468ULL) /* "http://" */
+			w->from = t0 + 7;
+		else if (t0 + 8 <= end && (word | 0x2020202020ULL) == 0x2f2f3a7370747468ULL)
+			w->from = t0 + 8; /* "https://" */
+		else
+			return HTTP_TMPL_NONE;
+	}
+	start = w->from;
+	/* Pass 1: where the kept path ends and which segments are identifiers. */
+	for (k = 0; k < HTTP_LINE_MAX; k++) {
+		__u32 phase = w->phase;
+		__u8 c;
+
+		i = start + k;
+		if (i >= end || phase >= HTP_DONE)
+			break;
+		c = l[i & (HTTP_LINE_MAX - 1)];
+		if (phase == HTP_AUTHORITY) {
+			if (c == ' ' || c == '?' || c == '#') {
+				flags |= HT_ROOT;
+				w->from = i;
+				w->end = i;
+				w->phase = HTP_DONE;
+			} else if (c < 0x21 || c > 0x7e) {
+				w->phase = HTP_BAD;
+			} else if (c == '/') {
+				w->from = i;
+				w->phase = HTP_PATH;
+			}
+			if (c != '/')
+				continue;
+		}
+		http_tmpl_path_byte(w, c, i, &flags);
+	}
+	if (w->phase == HTP_BAD)
+		return HTTP_TMPL_NONE;
+	if (w->phase != HTP_DONE) {
+		if (w->phase == HTP_AUTHORITY) {
+			/* no path: "/", or "/ **" when what was read ends first */
+			flags |= len > HTTP_LINE_MAX ? HT_DEEP : HT_ROOT;
+			w->from = end;
+			w->end = end;
+		} else if (len > HTTP_LINE_MAX) {
+			/* Cut by what was read: without the segment it cut. */
+			flags |= HT_DEEP;
+			w->end = w->slash;
+		} else {
+			/* The line ends with the target (no version). */
+			if (w->seg)
+				http_tmpl_close(w);
+			w->end = end;
+		}
+	}
+	t->from = (__u8)w->from;
+	t->to = (__u8)w->end;
+	/* Pass 2: the kept path into t->path, its identifiers masked, and the
+	 * hash of the template's text. */
+	w->seg = 0;
+	for (i = 0; i < HTTP_LINE_MAX; i++) {
+		__u8 c = l[i], o = 0;
+
+		from = t->from;
+		to = t->to;
+		ids = w->ids;
+		if (i >= from && i < to) {
+			if (c == '/') {
+				w->seg = w->seg + 1;
+				o = '/';
+				h = http_fnv(h, '/');
+			} else if ((ids >> ((w->seg - 1) & 31)) & 1) {
+				o = HTTP_TMPL_ID;
+				if (l[(i - 1) & (HTTP_LINE_MAX - 1)] == '/') {
+					h = http_fnv(h, '{');
+					h = http_fnv(h, 'i');
+					h = http_fnv(h, 'd');
+					h = http_fnv(h, '}');
+				}
+			} else {
+				o = c;
+				h = http_fnv(h, c);
+			}
+		}
+		t->path[i] = o;
+	}
+	if (flags & HT_ASTERISK)
+		h = http_fnv(h, '*');
+	if (flags & HT_ROOT)
+		h = http_fnv(h, '/');
+	if (flags & HT_DEEP) {
+		h = http_fnv(h, '/');
+		h = http_fnv(h, '*');
+		h = http_fnv(h, '*');
+	}
+	t->flags = flags;
+	t->id = http_tmpl_id(h);
+	return t->id;
+}
+
+#ifndef __bpf__
+/* The text of a template (userspace: names for the ids the kernel counts).
+ * Writes at most size - 1 bytes and a NUL; returns the text's length. */
+static inline __u32 http_tmpl_text(const struct http_url_tmpl *t, char *out, __u32 size)
+{
+	__u32 n = 0, i;
+	const char *s;
+
+#define HTTP_TMPL_PUT(ch)                                                                          \
+	do {                                                                                       \
+		if (n + 1 < size)                                                                  \
+			out[n] = (char)(ch);                                                       \
+		n++;                                                                               \
+	} while (0)
+	if (t->flags & HT_ASTERISK)
+		HTTP_TMPL_PUT('*');
+	for (i = t->from; i < t->to && i < HTTP_LINE_MAX; i++) {
+		if (t->path[i] != HTTP_TMPL_ID)
+			HTTP_TMPL_PUT(t->path[i]);
+		else if (i == t->from || t->path[i - 1] != HTTP_TMPL_ID)
+			for (s = "{id}"; *s; s++)
+				HTTP_TMPL_PUT(*s);
+	}
+	if (t->flags & HT_ROOT)
+		HTTP_TMPL_PUT('/');
+	if (t->flags & HT_DEEP)
+		for (s = "/**"; *s; s++)
+			HTTP_TMPL_PUT(*s);
+#undef HTTP_TMPL_PUT
+	if (size)
+		out[n < size ? n : size - 1] = 0;
+	return n;
+}
+#endif
+
 /* ---- connection bookkeeping ---------------------------------------------- */
 
-HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 start_ns)
+HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 start_ns,
+					__u64 url_template)
 {
 	struct http_conn *c = f->conn;
 	__u32 seq = c->requests;
@@ -619,7 +995,7 @@ HTTP_INLINE void http_request_started(struct http_feed *f, __u8 method, __u64 st
 	 * then finds a later tag in its slot. */
 	p->tag = seq + 1;
 	p->start = (__u32)(start_ns >> 10);
-	p->method = method;
+	p->what = method | url_template << 8;
 	c->requests = seq + 1;
 }
 
@@ -667,11 +1043,14 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 	 * this request was not seen (yet). */
 	__s32 ahead = (__s32)(p->tag - (seq + 1));
 	__u8 method = HTTP_M_OTHER, framing = HTTP_M_UNSEEN;
-	__u64 latency = 0;
+	__u64 latency = 0, url_template = HTTP_TMPL_NONE;
 	int timed = 0;
 
 	if (ahead == 0) {
-		method = framing = p->method;
+		__u64 what = p->what;
+
+		method = framing = (__u8)what;
+		url_template = what >> 8;
 		latency = http_elapsed(f, p->start);
 		timed = 1;
 		c->responses = seq + 1;
@@ -688,8 +1067,9 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 		/* The next request has begun but its line is not complete (a
 		 * client that stopped in the middle, answered with 400 or 408):
 		 * it is answered now, with the method if its first bytes name
-		 * one. Whatever the method, the server answered without reading
-		 * the request, so the response is framed as for any request. */
+		 * one, and no template (its target may not be complete). Whatever
+		 * the method, the server answered without reading the request,
+		 * so the response is framed as for any request. */
 		method = (__u8)http_partial_method(req, f->buf);
 		framing = HTTP_M_OTHER;
 		latency = http_elapsed(f, (__u32)(req->line_start_ns >> 10));
@@ -701,7 +1081,7 @@ HTTP_INLINE __u8 http_response_started(struct http_feed *f, __u16 status)
 		return HTTP_M_OTHER;
 	}
 	/* One call site: each inlined copy would be verified separately. */
-	HTTP_ON_EXCHANGE(f, method, status, latency, timed);
+	HTTP_ON_EXCHANGE(f, method, status, latency, timed, url_template);
 	return framing;
 }
 
@@ -774,13 +1154,22 @@ HTTP_INLINE void http_line(struct http_feed *f, struct http_stream *st, __u32 at
 			return; /* stray CRLF between messages is allowed */
 		if (!response) {
 			__u8 m = (__u8)http_parse_method(f->buf, at, len);
+			__u64 tmpl = HTTP_TMPL_NONE;
 
 			if (m == HTTP_M_OTHER && !http_is_other_request(f->buf, at, len)) {
 				http_stream_lost(f, st, HS_NOT_HTTP, HN_NOT_HTTP);
 				return;
 			}
 			st->method = m;
-			http_request_started(f, m, st->line_start_ns ? st->line_start_ns : f->now_ns);
+			if (HTTP_TEMPLATES(f) && m != HTTP_M_CONNECT) {
+				tmpl = http_url_template(f->buf, at, len);
+				/* Named once per run of requests with one template. */
+				if (tmpl != HTTP_TMPL_NONE && tmpl != f->conn->last_template)
+					HTTP_ON_TEMPLATE(f, &f->buf->tmpl);
+				f->conn->last_template = tmpl;
+			}
+			http_request_started(f, m, st->line_start_ns ? st->line_start_ns : f->now_ns,
+					     tmpl);
 		} else {
 			__u16 s = (__u16)http_parse_status(f->buf, at, len);
 

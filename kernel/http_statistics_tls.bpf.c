@@ -27,12 +27,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 static __always_inline void count(__u32 which);
 static __always_inline void record_exchange(void *feed, __u8 method, __u16 status, __u64 latency_ns,
-					    int has_latency);
+					    int has_latency, __u64 url_template);
 
 /* f->src is the user buffer: plaintext from SSL_read/SSL_write. */
 #define HTTP_LOAD(f, off, dst, len) \
 	bpf_probe_read_user((dst), (len), (const void *)((unsigned long)(f)->src + (off)))
-#define HTTP_ON_EXCHANGE(f, m, s, lat, has) record_exchange((f), (m), (s), (lat), (has))
+#define HTTP_ON_EXCHANGE(f, m, s, lat, has, t) record_exchange((f), (m), (s), (lat), (has), (t))
+#define HTTP_TEMPLATES(f) 0
+#define HTTP_ON_TEMPLATE(f, t) ((void)0)
 #define HTTP_ON_NOTE(f, note) count(note)
 #define HTTP_LOOP(nr, cb, ctx) bpf_loop((nr), (cb), (ctx), 0)
 #include "http_parser.h"

@@ -44,12 +44,15 @@ inline int load_bytes(const void* src, std::uint32_t off, void* dst, std::int64_
 }  // namespace hs_bench
 
 #define HTTP_LOAD(f, off, dst, len) hs_bench::load_bytes((f)->src, (off), (dst), (len))
-#define HTTP_ON_EXCHANGE(f, m, s, lat, has)                    \
+#define HTTP_ON_EXCHANGE(f, m, s, lat, has, t)                 \
   do {                                                         \
     auto* sink_ = static_cast<hs_bench::ParserSink*>((f)->user); \
     sink_->exchanges++;                                        \
-    sink_->status_sum += (s) + (m) + (has) + ((lat) & 1);      \
+    sink_->status_sum += (s) + (m) + (has) + ((lat) & 1) + ((t) & 1); \
   } while (0)
+// Templates on, as the daemon runs by default.
+#define HTTP_TEMPLATES(f) 1
+#define HTTP_ON_TEMPLATE(f, t) (static_cast<hs_bench::ParserSink*>((f)->user)->notes += (t)->flags)
 #define HTTP_ON_NOTE(f, n) (static_cast<hs_bench::ParserSink*>((f)->user)->notes += 1 + (n))
 // The kernel uses bpf_loop(); a plain loop has the same contract (non-zero stops).
 #define HTTP_LOOP(nr, cb, ctx)                               \

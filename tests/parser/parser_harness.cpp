@@ -74,6 +74,13 @@ void Connection::feed_at(Side side, std::uint64_t stream_offset, std::string_vie
   http_feed_segment(&feed, seq, static_cast<__u32>(room), static_cast<__u32>(payload.size()));
 }
 
+std::vector<std::string> Connection::templates() const {
+  std::vector<std::string> out;
+  for (const Exchange& e : recorder_.exchanges)
+    out.push_back(recorder_.template_text(e.url_template));
+  return out;
+}
+
 std::vector<Pair> pairs(const std::vector<Exchange>& exchanges) {
   std::vector<Pair> out;
   out.reserve(exchanges.size());

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ struct Exchange {
   unsigned status;
   std::uint64_t latency_ns;
   bool has_latency;
+  std::uint64_t url_template;  // id (HTTP_TMPL_NONE: none)
 };
 
 // What HTTP_LOAD reads from: one segment, header room included. `size` is exact, so a
@@ -41,9 +43,28 @@ struct Recorder {
   std::array<unsigned, kMaxNotes> notes{};
   unsigned bad_loads = 0;  // HTTP_LOAD outside the segment: always a parser bug
   unsigned bad_notes = 0;  // a note value outside enum http_note
+  // HTTP_TEMPLATES: template the targets (the daemon's --url-templates).
+  bool templates = true;
+  // Every template named through HTTP_ON_TEMPLATE, by id, and how often a name
+  // came for an id that already had another one (always a parser bug).
+  std::map<std::uint64_t, std::string> template_names;
+  unsigned template_conflicts = 0;
+  unsigned templates_named = 0;
 
-  void exchange(unsigned method, unsigned status, std::uint64_t latency_ns, int has_latency) {
-    exchanges.push_back({method, status, latency_ns, has_latency != 0});
+  void exchange(unsigned method, unsigned status, std::uint64_t latency_ns, int has_latency,
+                std::uint64_t url_template) {
+    exchanges.push_back({method, status, latency_ns, has_latency != 0, url_template});
+  }
+  void named(std::uint64_t id, std::string text) {
+    templates_named++;
+    const auto [it, fresh] = template_names.try_emplace(id, text);
+    if (!fresh && it->second != text) template_conflicts++;
+  }
+  // The text of a template id: "" for none, "?" for an id never named.
+  std::string template_text(std::uint64_t id) const {
+    if (id == 0) return "";
+    const auto it = template_names.find(id);
+    return it == template_names.end() ? "?" : it->second;
   }
   void note(unsigned n) {
     if (n < notes.size())
@@ -66,11 +87,20 @@ struct Recorder {
 
 }  // namespace hs_test
 
+struct http_url_tmpl;
+namespace hs_test {
+// HTTP_ON_TEMPLATE: defined below, once the header gave the struct.
+void name_template(Recorder* r, const http_url_tmpl* t);
+}  // namespace hs_test
+
 #define HTTP_LOAD(f, off, dst, len)                                               \
   static_cast<hs_test::Recorder*>((f)->user)->load((f)->src, (off), (dst), (len), \
                                                    sizeof((f)->buf->b))
-#define HTTP_ON_EXCHANGE(f, m, s, lat, has) \
-  static_cast<hs_test::Recorder*>((f)->user)->exchange((m), (s), (lat), (has))
+#define HTTP_ON_EXCHANGE(f, m, s, lat, has, t) \
+  static_cast<hs_test::Recorder*>((f)->user)->exchange((m), (s), (lat), (has), (t))
+#define HTTP_TEMPLATES(f) (static_cast<hs_test::Recorder*>((f)->user)->templates)
+#define HTTP_ON_TEMPLATE(f, t) \
+  hs_test::name_template(static_cast<hs_test::Recorder*>((f)->user), (t))
 #define HTTP_ON_NOTE(f, n) static_cast<hs_test::Recorder*>((f)->user)->note(n)
 // bpf_loop() without the verifier: same callback contract (non-zero stops). One
 // statement, so that it fits wherever a call to bpf_loop() would.
@@ -91,6 +121,17 @@ struct Recorder {
 #pragma GCC diagnostic pop
 
 namespace hs_test {
+
+// What userspace does with a name the kernel hands over: the text of its template.
+inline std::string template_text(const http_url_tmpl& t) {
+  char text[256];
+  const __u32 n = http_tmpl_text(&t, text, sizeof(text));
+  return std::string(text, n < sizeof(text) ? n : sizeof(text) - 1);
+}
+
+inline void name_template(Recorder* r, const http_url_tmpl* t) {
+  r->named(t->id, template_text(*t));
+}
 
 static_assert(HN_COUNT <= kMaxNotes);
 
@@ -148,6 +189,9 @@ class Connection {
   void response(std::string_view bytes) { send(Side::kResponse, bytes); }
 
   const std::vector<Exchange>& exchanges() const { return recorder_.exchanges; }
+  // The template texts of the exchanges, in the order counted ("" for none).
+  std::vector<std::string> templates() const;
+  void set_templates(bool on) { recorder_.templates = on; }
   unsigned notes(http_note n) const { return recorder_.notes[n]; }
   const Recorder& recorder() const { return recorder_; }
   const http_conn& state() const { return conn_; }

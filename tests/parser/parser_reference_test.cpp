@@ -66,8 +66,8 @@ TEST(Reference, CountsPlainExchanges) {
   s.requests = request_line("GET") + "POST /x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi";
   s.responses = empty_response(200) + "HTTP/1.1 100 Continue\r\n\r\n" + empty_response(201);
   const hs_ref::Outcome o = hs_ref::parse(s);
-  EXPECT_EQ(o.exchanges,
-            (std::vector<hs_ref::Exchange>{{hs_ref::kGet, 200, true}, {hs_ref::kPost, 201, true}}));
+  EXPECT_EQ(o.exchanges, (std::vector<hs_ref::Exchange>{{hs_ref::kGet, 200, true, "/"},
+                                                        {hs_ref::kPost, 201, true, "/x"}}));
 }
 
 TEST(Reference, GapsFollowTheSameRulesAsTheKernel) {
@@ -76,8 +76,8 @@ TEST(Reference, GapsFollowTheSameRulesAsTheKernel) {
   s.request_gap = true;
   s.responses = empty_response(200) + empty_response(500);
   const hs_ref::Outcome o = hs_ref::parse(s);
-  EXPECT_EQ(o.exchanges, (std::vector<hs_ref::Exchange>{{hs_ref::kGet, 200, true},
-                                                        {hs_ref::kOther, 500, false}}));
+  EXPECT_EQ(o.exchanges, (std::vector<hs_ref::Exchange>{{hs_ref::kGet, 200, true, "/"},
+                                                        {hs_ref::kOther, 500, false, ""}}));
   EXPECT_EQ(o.notes[hs_ref::kSeqGap], 1U);
 }
 

@@ -1,5 +1,7 @@
 #include "reference_parser.h"
 
+#include "reference_template.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -240,6 +242,7 @@ std::optional<End> body(Cursor& in, const Headers& h, std::size_t kept, Outcome&
 
 struct Requests {
   std::vector<Method> methods;
+  std::vector<std::string> templates;
   End end = End::kFraming;
   bool skipped = false;  // the first requests were never seen
   // The stream ends inside a request line: its method by the kept prefix.
@@ -262,6 +265,7 @@ End read_requests(Cursor& in, const Limits& limits, Requests& r, Outcome& out) {
       return End::kNotHttp;
     }
     r.methods.push_back(m);
+    r.templates.push_back(url_template(*raw, limits.kept_line, m == kConnect));
 
     const auto h = read_headers(in, limits.kept_line);
     if (!h) return End::kFraming;
@@ -298,16 +302,17 @@ End read_responses(Cursor& in, const Limits& limits, const Requests& req, Outcom
         if (!remembered) out.notes[kPipelineOverflow]++;
         method = remembered ? req.methods[answered] : kOther;
         unseen = !remembered;
-        out.exchanges.push_back({method, status, remembered});
+        out.exchanges.push_back(
+            {method, status, remembered, remembered ? req.templates[answered] : ""});
         answered++;
       } else if (req.end == End::kLost || req.skipped) {
         out.notes[kRequestUnseen]++;
-        out.exchanges.push_back({kOther, status, false});  // its request was missed
+        out.exchanges.push_back({kOther, status, false, ""});  // its request was missed
         unseen = true;
       } else if (req.unfinished && answered == req.methods.size()) {
         // Answered before its line was complete: the server did not read it, so the
         // response is framed as for any request.
-        out.exchanges.push_back({*req.unfinished, status, true});
+        out.exchanges.push_back({*req.unfinished, status, true, ""});
         answered++;
       } else {
         out.notes[kUnmatchedResponse]++;

@@ -69,6 +69,9 @@ struct Exchange {
   Method method;
   unsigned status;
   bool timed = false;  // paired with a remembered request, so it has a latency
+  // Its request's URL template (reference_template.h); "" when it has none or its
+  // request was not seen.
+  std::string url_template;
   bool operator==(const Exchange&) const = default;
 };
 

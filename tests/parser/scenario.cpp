@@ -222,6 +222,29 @@ void headers_and_body(Input& in, std::string& out, std::string_view eol, bool re
 // they must not have a body.
 using Unanswered = std::vector<std::string_view>;
 
+// A target for the URL template rules: segments of every class, escapes, queries,
+// absolute- and asterisk-form, and paths deeper than the template keeps.
+std::string url_target(Input& in) {
+  static constexpr std::array<std::string_view, 20> kSegments = {
+      "api", "v1",        "users",      "1042",      "9f86d081884c7d65",
+      "",    "u123456",   "index.html", "%31%32%33", "2026-12-07",
+      "a%2", "%7Euser",   "x",          "{id}",      "123e4567-e89b-12d3-a456-426614174000",
+      "**",  "caf%C3%A9", "deadbeef",   "base64",    "%zz"};
+  static constexpr std::array<std::string_view, 8> kPrefixes = {
+      "", "", "", "", "http://example.test", "HTTPS://h:8443", "http://h", "*"};
+  const std::string_view prefix = pick(in, kPrefixes);
+  std::string out(prefix);
+  if (prefix == "*") return out;
+  for (int n = in.byte() % 8; n > 0; n--) {
+    out += '/';
+    out += pick(in, kSegments);
+  }
+  const std::uint8_t tail = in.byte();
+  if (tail % 4 == 1) out += "?tab=orders/1";
+  if (tail % 4 == 2) out += "#frag";
+  return out;
+}
+
 void generated_request(Input& in, std::string& out, Unanswered& unanswered) {
   static constexpr std::array<std::string_view, 14> kMethods = {
       "GET",   "HEAD",  "POST", "PUT", "DELETE",   "CONNECT", "OPTIONS",
@@ -235,8 +258,13 @@ void generated_request(Input& in, std::string& out, Unanswered& unanswered) {
   const std::string_view method = in.clean ? pick(in, kCleanMethods) : pick(in, kMethods);
   unanswered.push_back(method);
   out += method;
-  out += " /";
-  out += std::string(target, 'u');
+  out += ' ';
+  if (t < 200 && (t & 1)) {
+    out += url_target(in);
+  } else {
+    out += '/';
+    out += std::string(target, 'u');
+  }
   const std::uint8_t version = in.byte() % (in.clean ? 3 : 4);
   out += std::array<std::string_view, 4>{" HTTP/1.1", " HTTP/1.0", "", " HTTP/2"}[version];
   out += eol;
@@ -467,6 +495,7 @@ std::string check_scenario(const Scenario& s) {
   }
   if (got.bad_loads) problems += "HTTP_LOAD outside the segment\n";
   if (got.bad_notes) problems += "note outside enum http_note\n";
+  if (got.template_conflicts) problems += "one template id named with two texts\n";
   std::vector<Pair> want_pairs;
   for (const hs_ref::Exchange& e : want.exchanges) want_pairs.push_back({e.method, e.status});
   if (pairs(got.exchanges) != want_pairs)
@@ -477,6 +506,10 @@ std::string check_scenario(const Scenario& s) {
       if (got.exchanges[i].has_latency != want.exchanges[i].timed)
         problems += "exchange " + std::to_string(i) + ": latency " +
                     (got.exchanges[i].has_latency ? "given" : "missing") + "\n";
+      const std::string tmpl = got.template_text(got.exchanges[i].url_template);
+      if (tmpl != want.exchanges[i].url_template)
+        problems += "exchange " + std::to_string(i) + ": template \"" + tmpl + "\", reference \"" +
+                    want.exchanges[i].url_template + "\"\n";
     }
   }
   // Every exchange without a latency is counted in a note: its request was pushed out
