@@ -67,6 +67,32 @@ struct {
 	__type(value, __u64); /* start_ns: a reused pid is not paused */
 } paused SEC(".maps");
 
+/* Names of templates by id, from the receive side (HTTP_ON_TEMPLATE). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HS_MAX_TEMPLATE_NAMES);
+	__type(key, __u64);
+	__type(value, struct http_url_tmpl);
+} url_template_names SEC(".maps");
+
+/* The templates each process counts under, with their names: what bounds a
+ * process's templates, and where userspace reads their names. Sized by
+ * userspace like `stats` (every entry has at least one series there). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HS_MAX_SERIES);
+	__type(key, struct hs_template_key);
+	__type(value, struct http_url_tmpl);
+} url_templates SEC(".maps");
+
+/* How many entries of url_templates each process has. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HS_MAX_PROCESSES);
+	__type(key, struct hs_process);
+	__type(value, __u32);
+} url_template_counts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, HS_EVENTS_BYTES);
@@ -87,6 +113,78 @@ struct {
 
 /* Number of entries in `paused`: skips the lookup while nothing is paused. */
 __u32 paused_count = 0;
+
+/* --url-templates and --max-url-templates. Read-only once loaded, so with
+ * templates off the verifier drops their code: off costs what it did. */
+const volatile __u8 url_templates_on = 1;
+const volatile __u32 max_url_templates = HS_DEFAULT_MAX_URL_TEMPLATES;
+
+static __always_inline int templates_on(void)
+{
+	return url_templates_on;
+}
+
+/* A request line's template: its name for the send side, unless it has one. */
+static __always_inline void name_template(const struct http_url_tmpl *t)
+{
+	if (bpf_map_lookup_elem(&url_template_names, &t->id))
+		return;
+	bpf_map_update_elem(&url_template_names, &t->id, t, BPF_NOEXIST);
+}
+
+/*
+ * The template a process's exchange counts under, when it starts a new
+ * series: `id` if the process already has it or may have one more (its name
+ * goes with it into url_templates), else _OTHER, counted by cause. A global
+ * function: the verifier checks it once, not at every place the parser
+ * counts, and it runs only when a series is new.
+ */
+__noinline __u64 admit_template(__u64 start_ns, __u32 tgid, __u64 id)
+{
+	struct hs_template_key k = {.start_ns = start_ns, .tgid = tgid, .id = id};
+	struct hs_process p = {.start_ns = start_ns, .tgid = tgid};
+	struct http_url_tmpl *name;
+	__u32 zero = 0, *n, cause;
+	long err;
+
+	if (bpf_map_lookup_elem(&url_templates, &k))
+		return id;
+	n = bpf_map_lookup_elem(&url_template_counts, &p);
+	if (!n) {
+		bpf_map_update_elem(&url_template_counts, &p, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&url_template_counts, &p);
+		if (!n) {
+			count(HS_C_TEMPLATES_FULL);
+			return HTTP_TMPL_OTHER;
+		}
+	}
+	if (*n >= max_url_templates) {
+		count(HS_C_TEMPLATE_CAP);
+		return HTTP_TMPL_OTHER;
+	}
+	/* Taken first, so that CPUs admitting at once cannot pass the bound. */
+	if (__sync_fetch_and_add(n, 1) >= max_url_templates) {
+		cause = HS_C_TEMPLATE_CAP;
+		goto give_back;
+	}
+	name = bpf_map_lookup_elem(&url_template_names, &k.id);
+	if (!name) {
+		cause = HS_C_TEMPLATE_UNNAMED;
+		goto give_back;
+	}
+	err = bpf_map_update_elem(&url_templates, &k, name, BPF_NOEXIST);
+	if (err == 0)
+		return id;
+	__sync_fetch_and_add(n, -1);
+	if (err == -17 /* EEXIST: another CPU admitted it just now */)
+		return id;
+	count(HS_C_TEMPLATES_FULL);
+	return HTTP_TMPL_OTHER;
+give_back:
+	__sync_fetch_and_add(n, -1);
+	count(cause);
+	return HTTP_TMPL_OTHER;
+}
 
 static const struct hs_stats_value zero_stats;
 
@@ -176,8 +274,15 @@ static __always_inline void record_exchange(void *feed, __u8 method, __u16 statu
 	key.status = status;
 	key.method = method < HTTP_M_COUNT ? method : HTTP_M_OTHER;
 	key.tls = HS_TLS;
+	key.url_template = url_template;
 
 	v = bpf_map_lookup_elem(&stats, &key);
+	if (!v && url_template > HTTP_TMPL_OTHER) {
+		/* A new series: is the template the process's? */
+		key.url_template = admit_template(key.start_ns, tgid, url_template);
+		if (key.url_template != url_template)
+			v = bpf_map_lookup_elem(&stats, &key);
+	}
 	if (!v) {
 		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&stats, &key);

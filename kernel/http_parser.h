@@ -57,6 +57,8 @@
 #define HTTP_SCAN_LINES 8    /* header lines the fast path takes per step */
 #define HTTP_SCAN_WORDS 16   /* longest line it takes, in 8-byte words */
 
+#include "url_template.h"
+
 enum http_method {
 	HTTP_M_OTHER = 0, /* unknown: the request was not seen */
 	HTTP_M_GET,
@@ -171,38 +173,12 @@ struct http_conn {
 	struct http_stream resp;
 };
 
-/*
- * The URL template of a request line (see http_url_template): its id, and
- * what it is made of, for whoever has to name it. path[] holds the line's
- * bytes [from, to) with every byte of an identifier segment replaced by
- * HTTP_TMPL_ID and every other byte zero, so that no identifier, query or
- * other request's bytes go with it.
- */
-#define HTTP_TMPL_NONE 0  /* no template: CONNECT, authority-form, malformed, off */
-#define HTTP_TMPL_OTHER 1 /* past a process's bound (given by the includer) */
-#define HTTP_TMPL_ID 1	  /* marks the bytes of an identifier segment in path[] */
-#define HTTP_TMPL_DEPTH 4 /* path segments kept */
-
-enum http_tmpl_flags {
-	HT_ASTERISK = 1, /* "*" */
-	HT_DEEP = 2,	 /* more segments, or a target longer than what is read: "/" then "**" */
-	HT_ROOT = 4,	 /* absolute-form without a path: "/" */
-};
-
-struct http_url_tmpl {
-	__u64 id;   /* hash of the template's text (never NONE or OTHER), or NONE */
-	__u8 flags; /* enum http_tmpl_flags */
-	__u8 from;  /* where the kept path starts in path[] (an offset in the line) */
-	__u8 to;    /* where it ends */
-	__u8 pad[5];
-	__u8 path[HTTP_LINE_MAX];
-};
-
 /* Progress of http_url_template over a line, kept in memory on purpose: the
  * verifier does not track values in memory, so every round of its loops
  * looks alike to it (the trick of http_scan_headers). */
 struct http_tmpl_work {
 	__u64 dashes;	  /* positions of '-' in the segment (UUIDs) */
+	__u64 hash;	  /* of the text so far: exact values would multiply states */
 	__u32 n;	  /* decoded characters of the segment */
 	__u32 digits;	  /* of which digits */
 	__u32 nonhex;	  /* of which not hex digits */
@@ -215,6 +191,11 @@ struct http_tmpl_work {
 	__u32 escv;	  /* its value so far; 0x100 and up: not hex */
 	__u32 end;	  /* where the kept path ends */
 	__u32 from;	  /* where it starts */
+	__u32 flags;	  /* enum http_tmpl_flags */
+	__u32 lim;	  /* bytes of the line that are read */
+	__u32 cut;	  /* the line goes on past them */
+	__u32 start;	  /* where the scan of the target starts */
+	__u32 pad;
 };
 
 /* Scratch space: the loaded window and a reassembled line. */
@@ -227,6 +208,13 @@ struct http_buf {
 };
 
 #ifdef __cplusplus /* the userspace tests compile this header as C++ */
+static_assert
+#else
+_Static_assert
+#endif
+	(HTTP_TMPL_PATH == HTTP_LINE_MAX, "a template's path holds the line's kept prefix");
+
+#ifdef __cplusplus
 static_assert
 #else
 _Static_assert
@@ -696,34 +684,50 @@ HTTP_INLINE __u64 http_tmpl_id(__u64 h)
 	return h < 2 ? h + 2 : h;
 }
 
-/* Value of a hex digit, or HTTP_TMPL_BAD_ESCAPE. */
-HTTP_INLINE __u32 http_hex_value(__u32 c)
+/*
+ * The classification below is kept free of branches: every branch in it
+ * doubled the paths the verifier walks through the rest of a round of the
+ * scan (it took 15,000 instructions a byte with them). Comparisons are
+ * sign bits of 64-bit differences of small values, hidden from clang
+ * (HTTP_OPAQUE), which would turn them back into branches.
+ */
+HTTP_INLINE __u64 http_nz(__u64 x) /* 1 when x != 0 */
 {
-	__u32 lc = c | 0x20;
+	__u64 y = x | (0 - x);
 
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (lc >= 'a' && lc <= 'f')
-		return lc - 'a' + 10;
-	return HTTP_TMPL_BAD_ESCAPE;
+	HTTP_OPAQUE(y);
+	return y >> 63;
 }
 
-/* One decoded character of the open segment (HTTP_TMPL_BAD_ESCAPE: an escape
- * that decodes to nothing, a character of no class). */
+HTTP_INLINE __u64 http_in(__u64 x, __u64 lo, __u64 hi) /* 1 when lo <= x <= hi (all < 2^32) */
+{
+	__u64 y = (x - lo) | (hi - x);
+
+	HTTP_OPAQUE(y);
+	return (y >> 63) ^ 1;
+}
+
+/* Value of a hex digit, HTTP_TMPL_BAD_ESCAPE or more for anything else. */
+HTTP_INLINE __u32 http_hex_value(__u32 c)
+{
+	__u64 lc = c | 0x20, digit = http_in(c, '0', '9'), letter = http_in(lc, 'a', 'f');
+
+	return (__u32)(digit * (c - '0') + letter * (lc - 'a' + 10) +
+		       (1 - (digit | letter)) * HTTP_TMPL_BAD_ESCAPE);
+}
+
+/* One decoded character of the open segment (HTTP_TMPL_BAD_ESCAPE or more:
+ * an escape that decodes to nothing, a character of no class). */
 HTTP_INLINE void http_tmpl_char(volatile struct http_tmpl_work *w, __u32 c)
 {
-	__u32 n = w->n;
+	__u64 n = w->n, lc = c | 0x20, digit = http_in(c, '0', '9');
+	__u64 hex = digit | http_in(lc, 'a', 'f'), dash = 1 - http_nz(c ^ '-');
 
-	if (c >= '0' && c <= '9')
-		w->digits = w->digits + 1;
-	if (c >= HTTP_TMPL_BAD_ESCAPE || http_hex_value(c) >= HTTP_TMPL_BAD_ESCAPE) {
-		w->nonhex = w->nonhex + 1;
-		if (c != '-')
-			w->nonhexdash = w->nonhexdash + 1;
-		else if (n < 64)
-			w->dashes = w->dashes | (1ULL << (n & 63));
-	}
-	w->n = n + 1;
+	w->digits = w->digits + (__u32)digit;
+	w->nonhex = w->nonhex + (__u32)(1 - hex);
+	w->nonhexdash = w->nonhexdash + (__u32)((1 - hex) & (1 - dash));
+	w->dashes = w->dashes | ((dash & http_in(n, 0, 63)) << (n & 63));
+	w->n = (__u32)n + 1;
 }
 
 /* The open segment ends: is it an identifier? All digits; a UUID; 8 or more
@@ -731,19 +735,16 @@ HTTP_INLINE void http_tmpl_char(volatile struct http_tmpl_work *w, __u32 c)
  * "oauth2", "base64" stay words). */
 HTTP_INLINE void http_tmpl_close(volatile struct http_tmpl_work *w)
 {
-	__u32 n, digits, k;
-	int id;
+	/* an escape cut short by the segment's end: a character of no class */
+	__u64 e = http_nz(w->esc), n = w->n + e, digits = w->digits;
+	__u64 nonhex = w->nonhex + e, nonhexdash = w->nonhexdash + e, k = w->seg - 1;
+	__u64 id = http_nz(n) & ((1 - http_nz(digits ^ n)) | http_in(digits, 3, 64) |
+				 (http_in(n, 8, 64) & (1 - http_nz(nonhex))) |
+				 ((1 - http_nz(n ^ 36)) & (1 - http_nz(nonhexdash)) &
+				  (1 - http_nz(w->dashes ^ HTTP_UUID_DASHES))));
 
-	if (w->esc) /* an escape cut short by the segment's end */
-		http_tmpl_char(w, HTTP_TMPL_BAD_ESCAPE);
 	w->esc = 0;
-	n = w->n;
-	digits = w->digits;
-	k = w->seg - 1;
-	id = n && (digits == n || digits >= 3 || (n >= 8 && !w->nonhex) ||
-		   (n == 36 && !w->nonhexdash && w->dashes == HTTP_UUID_DASHES));
-	if (id && k < HTTP_TMPL_DEPTH)
-		w->ids = w->ids | (1U << k);
+	w->ids = w->ids | (__u32)((id & http_in(k, 0, HTTP_TMPL_DEPTH - 1)) << (k & 31));
 }
 
 /* A '/' at i opens a segment. */
@@ -760,8 +761,7 @@ HTTP_INLINE void http_tmpl_open(volatile struct http_tmpl_work *w, __u32 i)
 }
 
 /* One byte of the path. */
-HTTP_INLINE void http_tmpl_path_byte(volatile struct http_tmpl_work *w, __u8 c, __u32 i,
-				     __u8 *flags)
+HTTP_INLINE void http_tmpl_path_byte(volatile struct http_tmpl_work *w, __u8 c, __u32 i)
 {
 	if (c == ' ' || c == '?' || c == '#') {
 		if (w->seg)
@@ -773,7 +773,7 @@ HTTP_INLINE void http_tmpl_path_byte(volatile struct http_tmpl_work *w, __u8 c, 
 			http_tmpl_close(w);
 		if (w->seg >= HTTP_TMPL_DEPTH) {
 			w->end = i;
-			*flags |= HT_DEEP;
+			w->flags = w->flags | HT_DEEP;
 			w->phase = HTP_DONE;
 		} else {
 			http_tmpl_open(w, i);
@@ -781,10 +781,9 @@ HTTP_INLINE void http_tmpl_path_byte(volatile struct http_tmpl_work *w, __u8 c, 
 	} else if (c < 0x21 || c > 0x7e) {
 		w->phase = HTP_BAD; /* control bytes, raw non-ASCII: malformed */
 	} else if (w->esc) {
-		__u32 v = w->escv, d = http_hex_value(c);
+		/* a digit that is not hex leaves v at HTTP_TMPL_BAD_ESCAPE or more */
+		__u32 v = w->escv * 16 + http_hex_value(c);
 
-		v = v >= HTTP_TMPL_BAD_ESCAPE || d >= HTTP_TMPL_BAD_ESCAPE ? HTTP_TMPL_BAD_ESCAPE
-									   : v * 16 + d;
 		w->escv = v;
 		w->esc = w->esc - 1;
 		if (!w->esc)
@@ -807,9 +806,9 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 	const __u8 *l = http_line_ptr(buf, at);
 	volatile struct http_tmpl_work *w;
 	struct http_url_tmpl *t;
-	__u32 end, i, k, t0, start, from, to, ids;
-	__u64 h = HTTP_FNV_BASIS;
-	__u8 flags = 0;
+	__u32 end, i, k, t0, from, to, ids;
+	__u64 h;
+	__u32 flags;
 
 	if (!l)
 		return HTTP_TMPL_NONE;
@@ -827,7 +826,12 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 	/* Through memory: paths that found the space at different places then
 	 * look alike to the verifier from here on. */
 	w->from = i + 1;
+	w->lim = end;
+	w->cut = len > HTTP_LINE_MAX;
 	t0 = w->from;
+	/* The search narrowed `end` (and `len`, its copy) differently on each
+	 * way out of it: from memory they look alike again. */
+	end = w->lim;
 	if (t0 > 20 || t0 >= end)
 		return HTTP_TMPL_NONE;
 	w->n = 0;
@@ -836,11 +840,12 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 	w->esc = 0;
 	w->slash = t0;
 	w->end = t0;
+	w->flags = 0;
 	w->phase = HTP_PATH;
 	if (l[t0] == '*') {
 		if (t0 + 1 < end && l[t0 + 1] != ' ')
 			return HTTP_TMPL_NONE;
-		flags = HT_ASTERISK;
+		w->flags = HT_ASTERISK;
 		w->phase = HTP_DONE;
 	} else if (l[t0] != '/') {
 		/* absolute-form: the path starts after the authority */
@@ -855,19 +860,22 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 		else
 			return HTTP_TMPL_NONE;
 	}
-	start = w->from;
-	/* Pass 1: where the kept path ends and which segments are identifiers. */
+	w->start = w->from;
+	/* Pass 1: where the kept path ends and which segments are identifiers.
+	 * Its bounds come from memory in every round: compared in registers,
+	 * each round's comparison narrowed them (and their copies on the stack)
+	 * to a range of its own, and the ways out of the loop did not merge. */
 	for (k = 0; k < HTTP_LINE_MAX; k++) {
 		__u32 phase = w->phase;
 		__u8 c;
 
-		i = start + k;
-		if (i >= end || phase >= HTP_DONE)
+		i = w->start + k;
+		if (i >= w->lim || phase >= HTP_DONE)
 			break;
 		c = l[i & (HTTP_LINE_MAX - 1)];
 		if (phase == HTP_AUTHORITY) {
 			if (c == ' ' || c == '?' || c == '#') {
-				flags |= HT_ROOT;
+				w->flags = HT_ROOT;
 				w->from = i;
 				w->end = i;
 				w->phase = HTP_DONE;
@@ -880,19 +888,21 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 			if (c != '/')
 				continue;
 		}
-		http_tmpl_path_byte(w, c, i, &flags);
+		http_tmpl_path_byte(w, c, i);
 	}
 	if (w->phase == HTP_BAD)
 		return HTTP_TMPL_NONE;
+	/* The loop narrowed `end` differently on each way out of it. */
+	end = w->lim;
 	if (w->phase != HTP_DONE) {
 		if (w->phase == HTP_AUTHORITY) {
 			/* no path: "/", or "/ **" when what was read ends first */
-			flags |= len > HTTP_LINE_MAX ? HT_DEEP : HT_ROOT;
+			w->flags = w->cut ? HT_DEEP : HT_ROOT;
 			w->from = end;
 			w->end = end;
-		} else if (len > HTTP_LINE_MAX) {
+		} else if (w->cut) {
 			/* Cut by what was read: without the segment it cut. */
-			flags |= HT_DEEP;
+			w->flags = w->flags | HT_DEEP;
 			w->end = w->slash;
 		} else {
 			/* The line ends with the target (no version). */
@@ -906,11 +916,14 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 	/* Pass 2: the kept path into t->path, its identifiers masked, and the
 	 * hash of the template's text. */
 	w->seg = 0;
+	w->hash = HTTP_FNV_BASIS;
 	for (i = 0; i < HTTP_LINE_MAX; i++) {
 		__u8 c = l[i], o = 0;
+		__u64 h = w->hash;
 
-		from = t->from;
-		to = t->to;
+		/* From memory in every round, as in pass 1. */
+		from = w->from;
+		to = w->end;
 		ids = w->ids;
 		if (i >= from && i < to) {
 			if (c == '/') {
@@ -929,9 +942,12 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 				o = c;
 				h = http_fnv(h, c);
 			}
+			w->hash = h;
 		}
 		t->path[i] = o;
 	}
+	h = w->hash;
+	flags = w->flags;
 	if (flags & HT_ASTERISK)
 		h = http_fnv(h, '*');
 	if (flags & HT_ROOT)
@@ -941,45 +957,10 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 		h = http_fnv(h, '*');
 		h = http_fnv(h, '*');
 	}
-	t->flags = flags;
+	t->flags = (__u8)flags;
 	t->id = http_tmpl_id(h);
 	return t->id;
 }
-
-#ifndef __bpf__
-/* The text of a template (userspace: names for the ids the kernel counts).
- * Writes at most size - 1 bytes and a NUL; returns the text's length. */
-static inline __u32 http_tmpl_text(const struct http_url_tmpl *t, char *out, __u32 size)
-{
-	__u32 n = 0, i;
-	const char *s;
-
-#define HTTP_TMPL_PUT(ch)                                                                          \
-	do {                                                                                       \
-		if (n + 1 < size)                                                                  \
-			out[n] = (char)(ch);                                                       \
-		n++;                                                                               \
-	} while (0)
-	if (t->flags & HT_ASTERISK)
-		HTTP_TMPL_PUT('*');
-	for (i = t->from; i < t->to && i < HTTP_LINE_MAX; i++) {
-		if (t->path[i] != HTTP_TMPL_ID)
-			HTTP_TMPL_PUT(t->path[i]);
-		else if (i == t->from || t->path[i - 1] != HTTP_TMPL_ID)
-			for (s = "{id}"; *s; s++)
-				HTTP_TMPL_PUT(*s);
-	}
-	if (t->flags & HT_ROOT)
-		HTTP_TMPL_PUT('/');
-	if (t->flags & HT_DEEP)
-		for (s = "/**"; *s; s++)
-			HTTP_TMPL_PUT(*s);
-#undef HTTP_TMPL_PUT
-	if (size)
-		out[n < size ? n : size - 1] = 0;
-	return n;
-}
-#endif
 
 /* ---- connection bookkeeping ---------------------------------------------- */
 

@@ -19,6 +19,11 @@
 #define HS_MAX_TLS_CALLS 4096  /* SSL_read/SSL_write calls in progress (threads) */
 #define HS_SCRATCH_SLOTS 4     /* nesting depth of parsing on one CPU */
 #define HS_EVENTS_BYTES (256 * 1024)
+/* Names of URL templates seen on the receive side, until the send side
+ * copies them for a process (an LRU: a flood of new paths evicts old names,
+ * it cannot fill the map). */
+#define HS_MAX_TEMPLATE_NAMES 16384
+#define HS_DEFAULT_MAX_URL_TEMPLATES 64 /* per process, then _OTHER */
 
 /* A process is (tgid, start time): a reused PID is a new process. */
 struct hs_process {
@@ -33,6 +38,16 @@ struct hs_stats_key {
 	__u16 status;
 	__u8 method; /* enum http_method */
 	__u8 tls;    /* 1: seen as plaintext inside OpenSSL, 0: on the TCP socket */
+	__u64 url_template; /* its id (url_template.h): 0 none, 1 _OTHER */
+};
+
+/* A URL template of a process: `url_templates` maps it to its name (struct
+ * http_url_tmpl). */
+struct hs_template_key {
+	__u64 start_ns;
+	__u32 tgid;
+	__u32 pad;
+	__u64 id;
 };
 
 struct hs_stats_value {
@@ -66,6 +81,10 @@ enum hs_counter {
 	HS_C_SCRATCH_BUSY,	 /* all scratch slots of the CPU in use */
 	HS_C_PAUSED,		 /* exchanges not counted because the process is paused */
 	HS_C_HANDSHAKE_UNPARSED, /* the payload of a connection's first packet was not parsed */
+	/* Exchanges counted under the URL template _OTHER, by cause: */
+	HS_C_TEMPLATE_CAP,	 /* the process had its --max-url-templates */
+	HS_C_TEMPLATE_UNNAMED,	 /* the name was gone from url_template_names (evicted) */
+	HS_C_TEMPLATES_FULL,	 /* the url_templates map was full */
 	HS_C_COUNT,
 };
 

@@ -8,17 +8,26 @@
 
 namespace hs {
 
+// A kernel entry: a series and the URL template it counts under (the
+// kernel keeps one entry per template; snapshots sum them per series).
+struct KernelKey {
+  SeriesKey series;
+  std::uint64_t url_template = 0;
+  auto operator<=>(const KernelKey&) const = default;
+};
+
 struct Aggregator::Process {
   ProcessInfo info;
   // Kernel entries are deleted once a process has exited; what they held
   // moves here so late counts (responses still in flight) add up exactly.
   std::map<SeriesKey, SeriesStats> base;
-  std::map<SeriesKey, SeriesStats> kernel;  // as last read from the kernel
+  std::map<KernelKey, SeriesStats> kernel;  // as last read from the kernel
   std::map<SeriesKey, SeriesStats> totals;  // base + kernel, at the last read
   // The series found by the latest read: true when their count moved since
   // the read before (or they are new).
-  std::map<SeriesKey, bool> moved;
-  Clock::time_point last_counted;  // when its counts last grew
+  std::map<KernelKey, bool> moved;
+  Clock::time_point last_counted;           // when its counts last grew
+  std::vector<std::uint64_t> template_ids;  // URL templates its kernel entries had
   std::deque<RateSample> recent;
 };
 
@@ -33,9 +42,9 @@ void add(SeriesStats& into, const SeriesStats& s) {
 }
 
 std::map<SeriesKey, SeriesStats> sum(const std::map<SeriesKey, SeriesStats>& a,
-                                     const std::map<SeriesKey, SeriesStats>& b) {
+                                     const std::map<KernelKey, SeriesStats>& b) {
   auto out = a;
-  for (const auto& [k, v] : b) add(out[k], v);
+  for (const auto& [k, v] : b) add(out[k.series], v);
   return out;
 }
 
@@ -167,9 +176,13 @@ void Aggregator::refresh_locked(Clock::time_point now) {
   for (auto& [id, p] : processes_) p->moved.clear();
   for (const auto& e : engine_.read_stats()) {
     Process& p = process_for(e.key.pid, e.key.start_ns, now);
-    const SeriesKey key{e.key.method, e.key.status, e.key.tls};
+    const KernelKey key{{e.key.method, e.key.status, e.key.tls}, e.key.url_template};
     const auto [slot, fresh] = p.kernel.try_emplace(key, e.stats);
     p.moved[key] = fresh || slot->second.count != e.stats.count;
+    if (fresh && key.url_template > 1 &&
+        std::find(p.template_ids.begin(), p.template_ids.end(), key.url_template) ==
+            p.template_ids.end())
+      p.template_ids.push_back(key.url_template);
     slot->second = e.stats;
   }
 
@@ -211,6 +224,8 @@ void Aggregator::refresh_locked(Clock::time_point now) {
       // child answers them), and their counts are still its own.
       if (p.kernel.empty() &&
           now - std::max(p.info.exited_at, p.last_counted) >= options_.exit_grace) {
+        // The kernel bounds templates per process: this one's go with it.
+        engine_.forget_url_templates(p.info.pid, p.info.start_ns, p.template_ids);
         it = processes_.erase(it);
         continue;
       }
@@ -227,18 +242,20 @@ void Aggregator::fold_quiet_series(Process& p) {
   // so a count that arrived since this refresh's read is folded too.
   std::vector<BpfEngine::StatsKey> keys;
   for (const auto& [k, moved] : p.moved)
-    if (!moved) keys.push_back({p.info.pid, p.info.start_ns, k.method, k.status, k.tls});
+    if (!moved)
+      keys.push_back({p.info.pid, p.info.start_ns, k.series.method, k.series.status, k.series.tls,
+                      k.url_template});
   if (keys.empty()) return;
   for (const auto& e : engine_.take_stats(keys)) {
-    const SeriesKey k{e.key.method, e.key.status, e.key.tls};
-    add(p.base[k], e.stats);
+    const KernelKey k{{e.key.method, e.key.status, e.key.tls}, e.key.url_template};
+    add(p.base[k.series], e.stats);
     p.kernel.erase(k);
   }
   // A series that could not be taken keeps the value last read.
   for (const auto& k : keys) {
-    const SeriesKey key{k.method, k.status, k.tls};
+    const KernelKey key{{k.method, k.status, k.tls}, k.url_template};
     if (const auto entry = p.kernel.find(key); entry != p.kernel.end()) {
-      add(p.base[key], entry->second);
+      add(p.base[key.series], entry->second);
       p.kernel.erase(entry);
     }
   }

@@ -26,6 +26,7 @@
 #include "http_statistics_tls.skel.h"
 #include "libssl_files.h"
 #include "shared_maps.h"
+#include "url_template.h"
 #include "verifier_log.h"
 
 namespace hs {
@@ -38,14 +39,18 @@ constexpr const char* kNoBtf =
     "(/sys/kernel/btf/vmlinux is missing; CONFIG_DEBUG_INFO_BTF=y is needed)";
 
 // Names of enum http_note followed by enum hs_counter, by index.
+// clang-format off
 constexpr std::array<const char*, HS_C_COUNT> kCounterNames = {
     "not_http",           "seq_gap",      "step_budget",    "pipeline_overflow",
     "unmatched_response", "bad_header",   "request_unseen", "framing_guessed",
     "no_owner",           "stats_full",   "events_full",    "procs_full",
-    "conn_storage",       "scratch_busy", "paused",         "handshake_unparsed"};
+    "conn_storage",       "scratch_busy", "paused",         "handshake_unparsed",
+    "url_template_cap",   "url_template_unnamed",           "url_templates_full"};
+// clang-format on
 static_assert(HS_LATENCY_BUCKETS == kLatencyBuckets && HS_LOG2_BUCKETS == kLog2Buckets);
 // The parser's eight notes (enum http_note) come first, then enum hs_counter.
-static_assert(HS_C_NO_OWNER == 8 && kCounterNames.size() == 16);
+static_assert(HS_C_NO_OWNER == 8 && kCounterNames.size() == 19);
+static_assert(sizeof(hs_stats_key) == 24 && sizeof(http_url_tmpl) == 16 + HTTP_TMPL_PATH);
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
@@ -183,6 +188,11 @@ BpfEngine::BpfEngine(EngineOptions options)
   const std::uint64_t series =
       std::clamp<std::uint64_t>(HS_SERIES_BUDGET / per_series, 1024, HS_MAX_SERIES);
   bpf_map__set_max_entries(skel_->maps.stats, static_cast<std::uint32_t>(series));
+  // Each template a process counts under has a series of its own at least.
+  bpf_map__set_max_entries(skel_->maps.url_templates, static_cast<std::uint32_t>(series));
+  url_templates_ = options.url_templates;
+  skel_->rodata->url_templates_on = url_templates_.on ? 1 : 0;
+  skel_->rodata->max_url_templates = url_templates_.max_per_process;
   // The skeleton creates the maps and loads the small programs; the packet
   // programs, which take the verifier most of the start-up, are verified in
   // instances of their own, at the same time.
@@ -301,7 +311,7 @@ void BpfEngine::attach_tls() {
   // HTTPS is an addition: plaintext counting goes on without it.
   try {
     tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries, kernel_btf_->path(),
-                                       whole_machine_ ? -1 : cgroup_fd_);
+                                       whole_machine_ ? -1 : cgroup_fd_, url_templates_);
     tls_status_ =
         "hs_ssl_* -> uprobes on SSL_read, SSL_read_ex, SSL_write, SSL_write_ex, SSL_free in";
     for (const auto& lib : tls_->libraries()) tls_status_ += " " + lib;
@@ -349,7 +359,7 @@ SeriesStats sum_cpus(const hs_stats_value* values, int ncpus) {
 }
 
 BpfEngine::StatsKey from_kernel(const hs_stats_key& k) {
-  return {k.tgid, k.start_ns, static_cast<Method>(k.method), k.status, k.tls != 0};
+  return {k.tgid, k.start_ns, static_cast<Method>(k.method), k.status, k.tls != 0, k.url_template};
 }
 
 hs_stats_key to_kernel(const BpfEngine::StatsKey& k) {
@@ -359,6 +369,7 @@ hs_stats_key to_kernel(const BpfEngine::StatsKey& k) {
   key.status = k.status;
   key.method = static_cast<std::uint8_t>(k.method);
   key.tls = k.tls ? 1 : 0;
+  key.url_template = k.url_template;
   return key;
 }
 
@@ -402,6 +413,34 @@ std::vector<BpfEngine::StatsEntry> BpfEngine::take_stats(const std::vector<Stats
       bpf_map_delete_elem(fd, &key);  // cannot read it: the caller keeps its last read
   }
   return out;
+}
+
+std::optional<std::string> BpfEngine::url_template_name(std::uint32_t pid, std::uint64_t start_ns,
+                                                        std::uint64_t id) const {
+  hs_template_key key{};
+  key.start_ns = start_ns;
+  key.tgid = pid;
+  key.id = id;
+  http_url_tmpl name{};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.url_templates), &key, &name) != 0 ||
+      name.id != id)
+    return std::nullopt;
+  return url_template_text(name);
+}
+
+void BpfEngine::forget_url_templates(std::uint32_t pid, std::uint64_t start_ns,
+                                     const std::vector<std::uint64_t>& ids) {
+  hs_template_key key{};
+  key.start_ns = start_ns;
+  key.tgid = pid;
+  for (std::uint64_t id : ids) {
+    key.id = id;
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.url_templates), &key);
+  }
+  hs_process p{};
+  p.start_ns = start_ns;
+  p.tgid = pid;
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.url_template_counts), &p);
 }
 
 std::map<std::string, std::uint64_t> BpfEngine::read_counters() const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "snapshot.h"
 #include "tls_probes.h"
 #include "tracefs.h"
+#include "url_templates.h"
 #include "verifier_log.h"
 
 struct http_statistics;  // generated skeleton
@@ -38,6 +40,7 @@ struct EngineOptions {
   // Leave that to attach_tls(), so the socket side can report (and count)
   // before the slower TLS programs are verified.
   bool defer_tls = false;
+  UrlTemplateOptions url_templates;
 };
 
 class BpfEngine {
@@ -48,6 +51,7 @@ class BpfEngine {
     Method method;
     std::uint16_t status;
     bool tls = false;
+    std::uint64_t url_template = 0;  // id: 0 none, 1 _OTHER (kernel/url_template.h)
   };
   struct StatsEntry {
     StatsKey key;
@@ -73,6 +77,15 @@ class BpfEngine {
   // kernel adds after an earlier read_stats() is not lost with the entry.
   // Series already gone are left out.
   std::vector<StatsEntry> take_stats(const std::vector<StatsKey>& keys);
+  // The text of a URL template the process counts under, when the kernel
+  // has its name (it does for every id in the stats map but 0 and 1).
+  std::optional<std::string> url_template_name(std::uint32_t pid, std::uint64_t start_ns,
+                                               std::uint64_t id) const;
+  // Forgets the URL templates of a process that is gone (the kernel's bound
+  // is per process).
+  void forget_url_templates(std::uint32_t pid, std::uint64_t start_ns,
+                            const std::vector<std::uint64_t>& ids);
+  const UrlTemplateOptions& url_templates() const { return url_templates_; }
   // Dropped/skipped counters by cause name, summed over CPUs.
   std::map<std::string, std::uint64_t> read_counters() const;
   // Delivers pending ring buffer events; returns how many.
@@ -130,6 +143,7 @@ class BpfEngine {
   bool tracefs_mounted_ = false;
   int cgroup_fd_ = -1;
   bool whole_machine_ = true;  // attached to the cgroup v2 root
+  UrlTemplateOptions url_templates_;
   int ncpus_ = 1;
 };
 

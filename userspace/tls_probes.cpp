@@ -28,7 +28,8 @@ struct Probe {
 }  // namespace
 
 TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
-                     const std::string& kernel_btf, int cgroup_fd)
+                     const std::string& kernel_btf, int cgroup_fd,
+                     const UrlTemplateOptions& templates)
     : skel_(nullptr, http_statistics_tls__destroy) {
   const auto started = std::chrono::steady_clock::now();
   LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = kernel_btf.c_str());
@@ -37,6 +38,8 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
   // Maps both objects define (kernel/counting.bpf.h); .bss and .rodata stay its own.
   share_maps(skel_->obj, shared, InternalMaps::Own);
   skel_->rodata->cgroup_only = cgroup_fd >= 0 ? 1 : 0;
+  skel_->rodata->url_templates_on = templates.on ? 1 : 0;
+  skel_->rodata->max_url_templates = templates.max_per_process;
   {
     const VerifierLogs logs(skel_->obj);
     if (int err = http_statistics_tls__load(skel_.get()); err) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "snapshot.h"
+#include "url_templates.h"
 #include "verifier_log.h"
 
 struct bpf_object;
@@ -27,8 +28,11 @@ class TlsProbes {
   // With `cgroup_fd` (a cgroup v2 directory) only tasks in that cgroup and
   // below count; -1 counts every process. Throws std::runtime_error when
   // loading or attaching fails.
+  // `templates`: the socket side's URL template settings, which these
+  // programs follow too.
   TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
-            const std::string& kernel_btf, int cgroup_fd = -1);
+            const std::string& kernel_btf, int cgroup_fd = -1,
+            const UrlTemplateOptions& templates = {});
   ~TlsProbes();
   TlsProbes(const TlsProbes&) = delete;
   TlsProbes& operator=(const TlsProbes&) = delete;
