@@ -69,6 +69,9 @@ int serve(const hs::DaemonOptions& o) {
 
   hs::AggregatorOptions agg_opts;
   agg_opts.exit_grace = o.exit_grace;
+  agg_opts.names.kubelet = {o.k8s_pods_dir, o.k8s_containers_dir};
+  agg_opts.names.docker_dir = o.docker_dir;
+  agg_opts.names.containerd_dir = o.containerd_dir;
   hs::Aggregator aggregator(engine, agg_opts);
   aggregator.start();
   auto snapshots = [&aggregator] { return aggregator.snapshot(); };
