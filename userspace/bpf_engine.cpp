@@ -121,7 +121,7 @@ void require_atomic_exchange() {
   if (errno == EINVAL)
     throw EngineError(
         "loading BPF programs failed: this kernel's BPF has no atomic exchange instruction "
-        "(BPF_ATOMIC | BPF_XCHG, Linux 5.12), which the engine needs" +
+        "(BPF_XCHG, Linux 5.12), which the engine needs" +
         std::string(kHint));
   // Any other failure (permissions, memory) is the programs' load's to explain.
 }
