@@ -55,6 +55,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 VARIANTS = {
     "A": "untraced",
     "B": "engine (http-statistics)",
+    "S": "engine without bpf_loop (HS_BPF_LOOP=off)",
     "C": "bpftrace script",
     "E": "empty socket hooks",
     "M": "minimal status counting",
@@ -527,9 +528,10 @@ class Daemon:
     # urllib would send even 127.0.0.1 through an http_proxy from the environment.
     _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def __init__(self, binary, workdir, index, nice=0):
+    def __init__(self, binary, workdir, index, nice=0, env=None):
         self.dir = os.path.join(workdir, f"daemon-{index}")
         self.nice = nice
+        self.env = dict(os.environ, **(env or {}))
         os.makedirs(self.dir)
         self.stderr = os.path.join(self.dir, "stderr")
         for attempt in range(3):
@@ -558,6 +560,7 @@ class Daemon:
             ),
             os.path.join(self.dir, "stdout"),
             self.stderr,
+            env=self.env,
         )
         self.pid = self.proc.pid
         attached = wait_for(self._attached, timeout=60, interval=0.01)
@@ -856,10 +859,10 @@ class Bench:
     def run_untraced(self, seconds):
         return self.load(seconds)
 
-    def run_engine(self, seconds, workload="ok", bpf_stats=False):
+    def run_engine(self, seconds, workload="ok", bpf_stats=False, env=None):
         """A run under a daemon started for it; exactness checked against the log."""
         self.started += 1
-        daemon = Daemon(self.args.daemon, self.workdir, self.started, self.args.nice)
+        daemon = Daemon(self.args.daemon, self.workdir, self.started, self.args.nice, env)
         try:
             run = self.traced_load(daemon, seconds, workload, bpf_stats)
         finally:
@@ -1076,6 +1079,9 @@ def run_variant(bench, variant, seconds, bpf_stats=False):
         return bench.run_untraced(seconds)
     if variant == "B":
         return bench.run_engine(seconds, bpf_stats=bpf_stats)
+    if variant == "S":
+        # The programs kernels without bpf_loop load, on this one.
+        return bench.run_engine(seconds, bpf_stats=bpf_stats, env={"HS_BPF_LOOP": "off"})
     if variant == "C":
         return bench.run_bpftrace(seconds, bpf_stats=bpf_stats)
     if variant == "M":
@@ -1226,6 +1232,7 @@ def ratio_keys(variants):
     engine to the minimal counter."""
     keys = [(v, "A") for v in variants if v != "A"]
     keys += [(v, "E") for v in "BM" if v in variants and "E" in variants]
+    keys += [("S", "B")] if "S" in variants and "B" in variants else []
     return keys + ([("B", "M")] if "B" in variants and "M" in variants else [])
 
 
@@ -1758,7 +1765,7 @@ def environment(args):
         "bpf_stats_enabled_at_start": read_file(BpfStatsEnabled.PATH).strip(),
         # Other work on the machine competes with nginx and wrk: worth knowing.
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "daemon": os.path.abspath(args.daemon) if "B" in args.variants else None,
+        "daemon": os.path.abspath(args.daemon) if set("BS") & set(args.variants) else None,
     }
 
 
@@ -1851,7 +1858,7 @@ def check_prerequisites(args):
         raise SetupError(
             "missing tools: " + ", ".join(missing) + " (scripts/install-deps.sh installs them)"
         )
-    if "B" in args.variants and not os.access(args.daemon, os.X_OK):
+    if set("BS") & set(args.variants) and not os.access(args.daemon, os.X_OK):
         raise SetupError(
             f"no daemon at {args.daemon}: build it (cmake --build build --target "
             "http-statistics) or pass --daemon PATH"

@@ -98,10 +98,27 @@ struct {
 	__uint(max_entries, HS_EVENTS_BYTES);
 } events SEC(".maps");
 
+/*
+ * Where a feed stands between its steps on kernels without bpf_loop (see
+ * STEPS below): a bpf_loop callback is checked with the pointers its caller
+ * holds, a global function without them, so each step finds its connection
+ * and buffer again from this and from the ids it is called with.
+ */
+struct feed_resume {
+	__u64 src;	/* TLS: the user buffer (the socket side has its skb) */
+	__u64 ssl;	/* TLS: the connection's SSL object */
+	__u64 now_ns;
+	__u32 pos;
+	__u32 end;
+	__u32 win_base;
+	__u32 win_len;
+};
+
 struct scratch {
 	__u32 busy;
-	__u32 pad;
+	__u32 slot; /* its own index in `scratch` */
 	struct http_buf buf;
+	struct feed_resume resume;
 };
 
 struct {
@@ -310,11 +327,65 @@ static __always_inline struct scratch *scratch_get(void)
 		__u32 k = i;
 		struct scratch *s = bpf_map_lookup_elem(&scratch, &k);
 
-		if (s && __sync_lock_test_and_set(&s->busy, 1) == 0)
+		if (s && __sync_lock_test_and_set(&s->busy, 1) == 0) {
+			s->slot = k;
 			return s;
+		}
 	}
 	count(HS_C_SCRATCH_BUSY);
 	return 0;
+}
+
+/*
+ * STEPS: on kernels before 5.17 there is no bpf_loop. There the programs
+ * named *_steps run the same steps through global functions instead, which
+ * the verifier checks once each, whatever the number of calls: a bounded
+ * loop over the step itself would be checked once per iteration, and a few
+ * dozen would exhaust the verifier's budget. Two levels of bounded loops
+ * (HS_STEP_ROUNDS calls of a function making HS_STEP_CALLS calls of the
+ * step) keep each loop short for the verifier and give the same budget,
+ * HTTP_MAX_STEPS, as bpf_loop. A step costs two lookups more than in the
+ * bpf_loop callback: the connection's state and the scratch slot.
+ */
+#define HS_STEP_CALLS 64
+#define HS_STEP_ROUNDS (HTTP_MAX_STEPS / HS_STEP_CALLS)
+_Static_assert(HS_STEP_ROUNDS * HS_STEP_CALLS == HTTP_MAX_STEPS, "the same budget as bpf_loop's");
+
+static __always_inline void feed_save(struct scratch *s, const struct http_feed *f)
+{
+	s->resume.now_ns = f->now_ns;
+	s->resume.pos = f->pos;
+	s->resume.end = f->end;
+	s->resume.win_base = f->win_base;
+	s->resume.win_len = f->win_len;
+}
+
+static __always_inline void feed_restore(struct http_feed *f, const struct scratch *s)
+{
+	f->now_ns = s->resume.now_ns;
+	f->pos = s->resume.pos;
+	f->end = s->resume.end;
+	f->win_base = s->resume.win_base;
+	f->win_len = s->resume.win_len;
+}
+
+/* One step of the feed saved in `s`, on the connection state `http`; 1 to
+ * stop, like the bpf_loop callbacks. */
+static __always_inline int feed_step(struct scratch *s, void *src, struct http_conn *http,
+				     const int response)
+{
+	struct http_feed f = {};
+	int stop;
+
+	f.src = src;
+	f.conn = http;
+	f.st = response ? &http->resp : &http->req;
+	f.buf = &s->buf;
+	f.response = response;
+	feed_restore(&f, s);
+	stop = http_step(&f, response) || f.pos >= f.end;
+	feed_save(s, &f);
+	return stop;
 }
 
 static __always_inline void emit_event(__u32 kind, __u32 tgid, __u64 start_ns)

@@ -1306,15 +1306,22 @@ HTTP_LEAF __u32 http_reassemble(const struct http_stream *st, struct http_buf *b
 HTTP_INLINE int http_load_window(struct http_feed *f)
 {
 	__s64 n = (__s64)f->end - (__s64)f->pos;
+	__u32 len;
 
 	if (n > HTTP_WINDOW)
 		n = HTTP_WINDOW;
 	if (n <= 0)
 		return -1;
-	if (HTTP_LOAD(f, f->pos, f->buf->b, n))
+	/* Bounded again by arithmetic, which survives the copies and spills
+	 * clang makes: a 5.15 verifier carries no comparison over to them.
+	 * It changes nothing (1 <= len <= HTTP_WINDOW). */
+	len = (__u32)n - 1;
+	HTTP_OPAQUE(len);
+	len = (len & (HTTP_WINDOW - 1)) + 1;
+	if (HTTP_LOAD(f, f->pos, f->buf->b, len))
 		return -1;
 	f->win_base = f->pos;
-	f->win_len = (__u32)n;
+	f->win_len = len;
 	return 0;
 }
 
@@ -1543,18 +1550,19 @@ static long http_step_response(__u32 index, void *ctx)
 }
 
 /*
- * Feed the payload [payload_off, payload_off + payload_len) of a segment whose
- * first payload byte has TCP sequence number `seq` into the stream of `f`
- * (f->src, conn, st, buf, user, now_ns and response set by the caller).
+ * Start feeding the payload [payload_off, payload_off + payload_len) of a
+ * segment whose first payload byte has TCP sequence number `seq` into the
+ * stream of `f` (f->src, conn, st, buf, user, now_ns and response set by the
+ * caller): 1 when f->pos..f->end is left for the steps to parse.
  */
-HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload_off,
-				   __u32 payload_len)
+HTTP_INLINE int http_feed_begin(struct http_feed *f, __u32 seq, __u32 payload_off,
+				__u32 payload_len)
 {
 	struct http_stream *st = f->st;
 	__s32 d;
 
 	if (st->state >= HS_UNTIL_CLOSE || payload_len == 0)
-		return;
+		return 0;
 	if (!(st->flags & HF_SEQ)) {
 		st->next_seq = seq;
 		st->flags |= HF_SEQ;
@@ -1571,10 +1579,10 @@ HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload
 	}
 	if (d > 0) {
 		http_stream_lost(f, st, HS_LOST, HN_SEQ_GAP);
-		return;
+		return 0;
 	}
 	if ((__s64)d + (__s64)payload_len <= 0)
-		return; /* retransmission of bytes already parsed */
+		return 0; /* retransmission of bytes already parsed */
 	st->next_seq = seq + payload_len;
 	st->flags |= HF_FED;
 
@@ -1582,13 +1590,31 @@ HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload
 	f->end = payload_off + payload_len;
 	f->win_base = 0;
 	f->win_len = 0;
+	return 1;
+}
+
+/* After the steps: bytes left over mean the segment needed more of them
+ * than the caller's budget, and the stream cannot be framed any more. */
+HTTP_INLINE void http_feed_finish(struct http_feed *f)
+{
+	if (f->pos < f->end && f->st->state < HS_UNTIL_CLOSE)
+		http_stream_lost(f, f->st, HS_LOST, HN_STEP_BUDGET);
+}
+
+/* http_feed_begin, up to HTTP_MAX_STEPS steps, http_feed_finish. Includers
+ * that drive the steps otherwise (kernels without bpf_loop) call the three
+ * parts themselves. */
+HTTP_INLINE void http_feed_segment(struct http_feed *f, __u32 seq, __u32 payload_off,
+				   __u32 payload_len)
+{
+	if (!http_feed_begin(f, seq, payload_off, payload_len))
+		return;
 	if (f->response) {
 		HTTP_LOOP(HTTP_MAX_STEPS, http_step_response, f);
 	} else {
 		HTTP_LOOP(HTTP_MAX_STEPS, http_step_request, f);
 	}
-	if (f->pos < f->end && st->state < HS_UNTIL_CLOSE)
-		http_stream_lost(f, st, HS_LOST, HN_STEP_BUDGET);
+	http_feed_finish(f);
 }
 
 #endif /* HTTP_STATISTICS_HTTP_PARSER_H */

@@ -92,6 +92,90 @@ struct {
 	__type(value, __u32);
 } handshake_prog SEC(".maps");
 
+/* ---- the steps without bpf_loop (STEPS in counting.bpf.h) ------------------ */
+
+#define FEED_CONN 0	 /* a connection's socket storage */
+#define FEED_HANDSHAKE 1 /* this CPU's struct handshake */
+
+static __always_inline int socket_step(struct __sk_buff *skb, __u32 slot, __u32 where,
+				       const int response)
+{
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &slot);
+	struct http_conn *http;
+
+	if (!s)
+		return 1;
+	/* Only requests come with a handshake (and a handshake is not a conn,
+	 * where responses are counted). */
+	if (!response && where == FEED_HANDSHAKE) {
+		__u32 zero = 0;
+		struct handshake *h = bpf_map_lookup_elem(&handshakes, &zero);
+
+		if (!h)
+			return 1;
+		http = &h->http;
+	} else {
+		struct bpf_sock *sk = skb->sk;
+		struct conn *c;
+
+		if (!sk)
+			return 1;
+		c = bpf_sk_storage_get(&conns, sk, 0, 0);
+		if (!c)
+			return 1;
+		http = &c->http;
+	}
+	return feed_step(s, skb, http, response);
+}
+
+__attribute__((noinline)) int hs_request_step(struct __sk_buff *skb, __u32 slot, __u32 where)
+{
+	return socket_step(skb, slot, where, 0);
+}
+
+__attribute__((noinline)) int hs_response_step(struct __sk_buff *skb, __u32 slot, __u32 where)
+{
+	return socket_step(skb, slot, where, 1);
+}
+
+__attribute__((noinline)) int hs_request_steps(struct __sk_buff *skb, __u32 slot, __u32 where)
+{
+	__u32 i;
+
+	for (i = 0; i < HS_STEP_CALLS; i++)
+		if (hs_request_step(skb, slot, where))
+			return 1;
+	return 0;
+}
+
+__attribute__((noinline)) int hs_response_steps(struct __sk_buff *skb, __u32 slot, __u32 where)
+{
+	__u32 i;
+
+	for (i = 0; i < HS_STEP_CALLS; i++)
+		if (hs_response_step(skb, slot, where))
+			return 1;
+	return 0;
+}
+
+/* http_feed_segment without bpf_loop: f's state goes through s between steps. */
+static __always_inline void feed_in_steps(struct __sk_buff *skb, struct http_feed *f,
+					  struct scratch *s, __u32 where, __u32 seq, __u32 off,
+					  __u32 len)
+{
+	__u32 i, slot = s->slot;
+
+	if (!http_feed_begin(f, seq, off, len))
+		return;
+	feed_save(s, f);
+	for (i = 0; i < HS_STEP_ROUNDS; i++)
+		if (f->response ? hs_response_steps(skb, slot, where)
+				: hs_request_steps(skb, slot, where))
+			break;
+	feed_restore(f, s);
+	http_feed_finish(f);
+}
+
 /* accept() knows the process, the send path knows the connection: this
  * hands the owner over by socket cookie, once per connection. */
 struct {
@@ -286,7 +370,7 @@ static __always_inline int tcp_payload(struct __sk_buff *skb, __u32 *seq, __u32 
 	return 0;
 }
 
-static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
+static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response, const int steps)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct http_feed f = {};
@@ -340,21 +424,39 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response)
 	 * the clock again on the send path. */
 	f.now_ns = response && skb->tstamp ? skb->tstamp : bpf_ktime_get_ns();
 	f.response = response;
-	http_feed_segment(&f, seq, off, len);
+	if (steps)
+		feed_in_steps(skb, &f, s, FEED_CONN, seq, off, len);
+	else
+		http_feed_segment(&f, seq, off, len);
 	s->busy = 0;
 }
 
 SEC("cgroup_skb/ingress")
 int hs_ingress(struct __sk_buff *skb)
 {
-	handle_skb(skb, 0);
+	handle_skb(skb, 0, 0);
 	return 1;
 }
 
 SEC("cgroup_skb/egress")
 int hs_egress(struct __sk_buff *skb)
 {
-	handle_skb(skb, 1);
+	handle_skb(skb, 1, 0);
+	return 1;
+}
+
+/* The same, for kernels without bpf_loop: userspace loads one pair or the other. */
+SEC("cgroup_skb/ingress")
+int hs_ingress_steps(struct __sk_buff *skb)
+{
+	handle_skb(skb, 0, 1);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int hs_egress_steps(struct __sk_buff *skb)
+{
+	handle_skb(skb, 1, 1);
 	return 1;
 }
 
@@ -367,8 +469,7 @@ int hs_egress(struct __sk_buff *skb)
  * others are attached. Until it is in handshake_prog, such payload is
  * skipped and counted (handshake_unparsed).
  */
-SEC("cgroup_skb/ingress")
-int hs_handshake(struct __sk_buff *skb)
+static __always_inline void parse_handshake(struct __sk_buff *skb, const int steps)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -380,15 +481,15 @@ int hs_handshake(struct __sk_buff *skb)
 	__u32 seq, off, len, l3, zero = 0;
 
 	if (tcp_payload(skb, &seq, &off, &len) || !len)
-		return 1;
+		return;
 	if ((void *)(ip + 1) > data_end)
-		return 1;
+		return;
 	l3 = (ip[0] >> 4) == 4 ? (ip[0] & 15) * 4U : 40U;
 	if (bpf_skb_load_bytes(skb, l3, &th, sizeof(th)))
-		return 1;
+		return;
 	h = bpf_map_lookup_elem(&handshakes, &zero);
 	if (!h)
-		return 1;
+		return;
 	h->valid = 0;
 	h->seq = th.seq;
 	h->ack_seq = th.ack_seq;
@@ -401,15 +502,31 @@ int hs_handshake(struct __sk_buff *skb)
 
 	s = scratch_get();
 	if (!s)
-		return 1;
+		return;
 	f.src = skb;
 	f.conn = &h->http;
 	f.st = &h->http.req;
 	f.buf = &s->buf;
 	f.now_ns = bpf_ktime_get_ns();
 	f.response = 0;
-	http_feed_segment(&f, seq, off, len);
+	if (steps)
+		feed_in_steps(skb, &f, s, FEED_HANDSHAKE, seq, off, len);
+	else
+		http_feed_segment(&f, seq, off, len);
 	h->valid = 1;
 	s->busy = 0;
+}
+
+SEC("cgroup_skb/ingress")
+int hs_handshake(struct __sk_buff *skb)
+{
+	parse_handshake(skb, 0);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int hs_handshake_steps(struct __sk_buff *skb)
+{
+	parse_handshake(skb, 1);
 	return 1;
 }

@@ -148,7 +148,72 @@ static __always_inline struct conn *tls_conn(__u64 ssl)
 	return c;
 }
 
-static __always_inline int call_return(void *calls, long ret, __u8 response)
+/* ---- the steps without bpf_loop (STEPS in counting.bpf.h) ------------------ */
+
+static __always_inline int tls_step(__u32 slot, const int response)
+{
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &slot);
+	struct tls_key key = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	struct conn *c;
+
+	if (!s)
+		return 1;
+	key.ssl = s->resume.ssl;
+	c = bpf_map_lookup_elem(&tls_conns, &key);
+	if (!c)
+		return 1;
+	return feed_step(s, (void *)s->resume.src, &c->http, response);
+}
+
+__attribute__((noinline)) int hs_tls_request_step(__u32 slot)
+{
+	return tls_step(slot, 0);
+}
+
+__attribute__((noinline)) int hs_tls_response_step(__u32 slot)
+{
+	return tls_step(slot, 1);
+}
+
+__attribute__((noinline)) int hs_tls_request_steps(__u32 slot)
+{
+	__u32 i;
+
+	for (i = 0; i < HS_STEP_CALLS; i++)
+		if (hs_tls_request_step(slot))
+			return 1;
+	return 0;
+}
+
+__attribute__((noinline)) int hs_tls_response_steps(__u32 slot)
+{
+	__u32 i;
+
+	for (i = 0; i < HS_STEP_CALLS; i++)
+		if (hs_tls_response_step(slot))
+			return 1;
+	return 0;
+}
+
+/* http_feed_segment without bpf_loop: f's state goes through s between steps. */
+static __always_inline void feed_in_steps(struct http_feed *f, struct scratch *s, __u64 ssl,
+					  __u32 seq, __u32 len)
+{
+	__u32 i, slot = s->slot;
+
+	if (!http_feed_begin(f, seq, 0, len))
+		return;
+	s->resume.src = (__u64)f->src;
+	s->resume.ssl = ssl;
+	feed_save(s, f);
+	for (i = 0; i < HS_STEP_ROUNDS; i++)
+		if (f->response ? hs_tls_response_steps(slot) : hs_tls_request_steps(slot))
+			break;
+	feed_restore(f, s);
+	http_feed_finish(f);
+}
+
+static __always_inline int call_return(void *calls, long ret, __u8 response, const int steps)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call = bpf_map_lookup_elem(calls, &id);
@@ -180,7 +245,10 @@ static __always_inline int call_return(void *calls, long ret, __u8 response)
 	f.response = response;
 	/* A byte stream without gaps or retransmissions: the stream's own
 	 * next sequence number is where these bytes start. */
-	http_feed_segment(&f, st->next_seq, 0, (__u32)n);
+	if (steps)
+		feed_in_steps(&f, s, call->ssl, st->next_seq, (__u32)n);
+	else
+		http_feed_segment(&f, st->next_seq, 0, (__u32)n);
 	s->busy = 0;
 	/* Userspace hears of servers only: a client's connections never
 	 * answer a request. */
@@ -208,7 +276,14 @@ int BPF_KPROBE(hs_ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *rea
 SEC("uretprobe")
 int BPF_KRETPROBE(hs_ssl_read_return, long ret)
 {
-	return call_return(&tls_reads, ret, 0);
+	return call_return(&tls_reads, ret, 0, 0);
+}
+
+/* The same, for kernels without bpf_loop: userspace loads one or the other. */
+SEC("uretprobe")
+int BPF_KRETPROBE(hs_ssl_read_return_steps, long ret)
+{
+	return call_return(&tls_reads, ret, 0, 1);
 }
 
 SEC("uprobe")
@@ -226,7 +301,13 @@ int BPF_KPROBE(hs_ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u
 SEC("uretprobe")
 int BPF_KRETPROBE(hs_ssl_write_return, long ret)
 {
-	return call_return(&tls_writes, ret, 1);
+	return call_return(&tls_writes, ret, 1, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(hs_ssl_write_return_steps, long ret)
+{
+	return call_return(&tls_writes, ret, 1, 1);
 }
 
 SEC("uprobe")

@@ -4,7 +4,9 @@
 # root (and BUILD_DIR's binaries) read-only.
 #
 # Kernels: HS_GUEST_KERNELS (kernel images, separated by spaces), else the
-# newest /boot/vmlinuz-6.1.* (Debian 12's own, from linux-image-amd64).
+# newest /boot/vmlinuz-6.1.* (Debian 12's own, from linux-image-amd64). An
+# image in DIR/boot of a kernel package unpacked with dpkg -x into DIR has its
+# modules taken from DIR/lib/modules.
 # A kernel that cannot be booted fails the run: nothing is skipped.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +27,10 @@ run_all() {
   for image in "${kernels[@]}"; do
     echo "== guest kernel $image"
     started=$(date +%s)
-    if (cd "$here" && scripts/vm-run.sh "$image" -- bash tests/guest/guest-suite.sh "$build"); then
+    local root modules=()
+    root=$(cd "$(dirname "$image")/.." && pwd)
+    [[ $root != / && -d $root/lib/modules ]] && modules=(--modules "$root")
+    if (cd "$here" && scripts/vm-run.sh "${modules[@]}" "$image" -- bash tests/guest/guest-suite.sh "$build"); then
       echo "== guest kernel $image: passed in $(($(date +%s) - started)) s (boot, suite, power-off)"
     else
       echo "== guest kernel $image: FAILED (exit $?) after $(($(date +%s) - started)) s"

@@ -29,9 +29,22 @@ struct Aggregator::Process {
   Clock::time_point last_counted;           // when its counts last grew
   std::vector<std::uint64_t> template_ids;  // URL templates its kernel entries had
   std::deque<RateSample> recent;
+  // Further name lookups left, one per liveness check (every 5 s): a process
+  // can serve before the runtime and the kubelet have written what names it
+  // (the kubelet makes a container's log symlink after the container started).
+  int name_lookups_left = 0;
 };
 
 namespace {
+
+// Name lookups after the first, for a process in a container whose names
+// were not all found: for its first 30 seconds.
+constexpr int kNameRetries = 6;
+
+std::size_t known_names(const ContainerNames& n) {
+  return !n.k8s_namespace_name.empty() + !n.k8s_pod_name.empty() + !n.k8s_container_name.empty() +
+         !n.container_name.empty();
+}
 
 void add(SeriesStats& into, const SeriesStats& s) {
   into.count += s.count;
@@ -142,10 +155,13 @@ Aggregator::Process& Aggregator::process_for(std::uint32_t pid, std::uint64_t st
     slot->info.pid = pid;
     slot->info.start_ns = start_ns;
     slot->info.first_seen = now;
-    const ProcessMetadata meta = read_process_metadata(pid);
+    const ProcessMetadata meta = read_process_metadata(pid, options_.names);
     slot->info.comm = meta.comm;
     slot->info.executable_name = meta.executable_name;
     slot->info.container_id = meta.container_id;
+    slot->info.names = meta.names;
+    if (!meta.container_id.empty() && !meta.names.complete())
+      slot->name_lookups_left = kNameRetries;
   }
   return *slot;
 }
@@ -200,6 +216,7 @@ void Aggregator::refresh_locked(Clock::time_point now) {
       p.info.exited = true;
       p.info.exited_at = now;
     }
+    if (!p.info.exited && check_liveness && p.name_lookups_left > 0) retry_names(p);
     auto totals = sum(p.base, p.kernel);
     RateSample s = sample(totals, p.totals, now, seconds);
     s.paused = p.info.paused;
@@ -233,6 +250,15 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     ++it;
   }
   last_read_ = now;
+}
+
+void Aggregator::retry_names(Process& p) {
+  --p.name_lookups_left;
+  ContainerNames found = read_container_names(p.info.pid, options_.names);
+  // Only ever more names, never other ones: names once found stay, so a
+  // pod deleted while its process lives on keeps them.
+  if (known_names(found) > known_names(p.info.names)) p.info.names = std::move(found);
+  if (p.info.names.complete()) p.name_lookups_left = 0;
 }
 
 void Aggregator::fold_quiet_series(Process& p) {

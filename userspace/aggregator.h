@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "bpf_engine.h"
+#include "container_names.h"
 #include "snapshot.h"
 
 namespace hs {
@@ -29,6 +30,9 @@ struct AggregatorOptions {
   // A process gets one each interval while its window holds traffic or a
   // pause, so the window keeps moving for as long as either lasts.
   std::size_t recent_samples = 15;
+  // Where container and pod names are read from (the daemon's --k8s-pods-dir
+  // and the like).
+  NameSources names;
 };
 
 class Aggregator {
@@ -58,6 +62,8 @@ class Aggregator {
   void refresh_locked(Clock::time_point now);
   void on_event(const BpfEngine::Event& ev, Clock::time_point now);
   Process& process_for(std::uint32_t pid, std::uint64_t start_ns, Clock::time_point now);
+  // Looks again for names a containerized process lacked when first seen.
+  void retry_names(Process& p);
   // Moves an exited process's quiet series from the kernel into userspace.
   void fold_quiet_series(Process& p);
   std::shared_ptr<const Snapshot> publish(Clock::time_point now);

@@ -25,6 +25,7 @@
 #include "http_statistics.skel.h"
 #include "http_statistics_tls.skel.h"
 #include "libssl_files.h"
+#include "parser_loop.h"
 #include "shared_maps.h"
 #include "url_template.h"
 #include "verifier_log.h"
@@ -77,10 +78,10 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
                     std::string(kHint));
 }
 
-// The helpers whose absence the verifier reports obscurely (an unknown
-// bpf_loop callback reads as "number of funcs in func_info doesn't match"):
-// asked of the kernel by feature, so a backported one counts and the user
-// learns what is missing.
+// The helpers whose absence the verifier reports obscurely: asked of the
+// kernel by feature, so a backported one counts and the user learns what is
+// missing. (bpf_loop is not among them: without it the *_steps programs
+// load instead, see parser_loop.h.)
 void require_helpers() {
   struct Needed {
     bpf_prog_type type;
@@ -88,7 +89,6 @@ void require_helpers() {
     const char* what;
   };
   static constexpr Needed kNeeded[] = {
-      {BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_loop, "bpf_loop for cgroup_skb programs (Linux 5.17)"},
       {BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get,
        "bpf_sk_storage_get for cgroup_skb programs (Linux 5.2)"},
       {BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_sk_storage_get,
@@ -103,6 +103,32 @@ void require_helpers() {
       throw EngineError("loading BPF programs failed: this kernel does not offer the helper " +
                         std::string(n.what) + ", which the engine needs" + kHint);
   }
+}
+
+// The scratch slots are claimed with an atomic exchange (BPF_ATOMIC |
+// BPF_XCHG, Linux 5.12), which an older verifier refuses as "BPF_STX uses
+// reserved fields": asked of the kernel with a program of four instructions.
+void require_atomic_exchange() {
+  const bpf_insn probe[] = {
+      // *(u64 *)(r10 - 8) = 0; r1 = 1; r1 = xchg(r10 - 8, r1); r0 = 0; exit
+      {BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, 0},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1},
+      {BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, BPF_REG_1, -8, BPF_XCHG},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", probe,
+                               sizeof(probe) / sizeof(probe[0]), nullptr);
+  if (fd >= 0) {
+    close(fd);
+    return;
+  }
+  if (errno == EINVAL)
+    throw EngineError(
+        "loading BPF programs failed: this kernel's BPF has no atomic exchange instruction "
+        "(BPF_XCHG, Linux 5.12), which the engine needs" +
+        std::string(kHint));
+  // Any other failure (permissions, memory) is the programs' load's to explain.
 }
 
 // Both objects' CO-RE relocations against one cut of the kernel BTF: see
@@ -178,7 +204,18 @@ BpfEngine::BpfEngine(EngineOptions options)
   ncpus_ = libbpf_num_possible_cpus();
   if (ncpus_ <= 0) throw EngineError("cannot count possible CPUs: " + errno_text(ncpus_));
 
-  if (geteuid() == 0) require_helpers();
+  if (geteuid() == 0) {
+    require_helpers();
+    require_atomic_exchange();
+  }
+  try {
+    parser_loop_ = choose_parser_loop(BPF_PROG_TYPE_CGROUP_SKB);
+  } catch (const std::invalid_argument& e) {
+    throw EngineError(e.what());
+  }
+  const std::string ingress_name = parser_program("hs_ingress", parser_loop_);
+  const std::string egress_name = parser_program("hs_egress", parser_loop_);
+  const std::string handshake_name = parser_program("hs_handshake", parser_loop_);
   kernel_btf_ = cut_kernel_btf_or_throw();
   LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = kernel_btf_->path().c_str());
   skel_.reset(http_statistics__open_opts(&open_opts));
@@ -196,17 +233,18 @@ BpfEngine::BpfEngine(EngineOptions options)
   // The skeleton creates the maps and loads the small programs; the packet
   // programs, which take the verifier most of the start-up, are verified in
   // instances of their own, at the same time.
-  bpf_program__set_autoload(skel_->progs.hs_ingress, false);
-  bpf_program__set_autoload(skel_->progs.hs_egress, false);
-  bpf_program__set_autoload(skel_->progs.hs_handshake, false);
+  for (bpf_program* packet : {skel_->progs.hs_ingress, skel_->progs.hs_egress,
+                              skel_->progs.hs_handshake, skel_->progs.hs_ingress_steps,
+                              skel_->progs.hs_egress_steps, skel_->progs.hs_handshake_steps})
+    bpf_program__set_autoload(packet, false);
   {
     const VerifierLogs logs(skel_->obj);
     if (int err = http_statistics__load(skel_.get()); err) fail_load(err, logs);
     verified_ = logs.verified();
   }
   const char* btf_path = kernel_btf_->path().c_str();
-  ingress_skel_ = packet_program_instance("hs_ingress", skel_->obj, btf_path);
-  egress_skel_ = packet_program_instance("hs_egress", skel_->obj, btf_path);
+  ingress_skel_ = packet_program_instance(ingress_name.c_str(), skel_->obj, btf_path);
+  egress_skel_ = packet_program_instance(egress_name.c_str(), skel_->obj, btf_path);
   load_packet_programs(ingress_skel_.get(), egress_skel_.get(), verified_);
 
   const std::string cg = options.cgroup_path.empty() ? find_cgroup2_mount() : options.cgroup_path;
@@ -238,11 +276,11 @@ BpfEngine::BpfEngine(EngineOptions options)
   counting_since_ = Clock::now();  // just before: nothing can be counted earlier
   keep(progs->hs_sockops, bpf_program__attach_cgroup(progs->hs_sockops, cgroup_fd_), "hs_sockops",
        "sockops " + cg);
-  bpf_program* ingress = ingress_skel_->progs.hs_ingress;
-  bpf_program* egress = egress_skel_->progs.hs_egress;
-  keep(ingress, bpf_program__attach_cgroup(ingress, cgroup_fd_), "hs_ingress",
+  bpf_program* ingress = bpf_object__find_program_by_name(ingress_skel_->obj, ingress_name.c_str());
+  bpf_program* egress = bpf_object__find_program_by_name(egress_skel_->obj, egress_name.c_str());
+  keep(ingress, bpf_program__attach_cgroup(ingress, cgroup_fd_), ingress_name.c_str(),
        "cgroup_skb/ingress " + cg);
-  keep(egress, bpf_program__attach_cgroup(egress, cgroup_fd_), "hs_egress",
+  keep(egress, bpf_program__attach_cgroup(egress, cgroup_fd_), egress_name.c_str(),
        "cgroup_skb/egress " + cg);
   keep(progs->hs_accept4, bpf_program__attach(progs->hs_accept4), "hs_accept4",
        "tracepoint syscalls/sys_exit_accept4");
@@ -277,7 +315,7 @@ BpfEngine::BpfEngine(EngineOptions options)
   // copy of the request parser for the verifier, kept off the start-up.
   // Until it is in place such payload is skipped and counted
   // (handshake_unparsed).
-  handshake_skel_ = packet_program_instance("hs_handshake", skel_->obj, btf_path);
+  handshake_skel_ = packet_program_instance(handshake_name.c_str(), skel_->obj, btf_path);
   {
     const VerifierLogs logs(handshake_skel_->obj);
     if (int err = http_statistics__load(handshake_skel_.get()); err) fail_load(err, logs);
@@ -285,11 +323,13 @@ BpfEngine::BpfEngine(EngineOptions options)
   }
   {
     const std::uint32_t key = 0;
-    const int fd = bpf_program__fd(handshake_skel_->progs.hs_handshake);
+    const int fd = bpf_program__fd(
+        bpf_object__find_program_by_name(handshake_skel_->obj, handshake_name.c_str()));
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.handshake_prog), &key, &fd, BPF_ANY) != 0)
-      throw EngineError("installing hs_handshake failed: " + errno_text(errno) + kHint);
-    attached_.push_back(
-        {"hs_handshake", "tail call from hs_ingress (payload of a listening socket)", fd});
+      throw EngineError("installing " + handshake_name + " failed: " + errno_text(errno) + kHint);
+    attached_.push_back({handshake_name,
+                         "tail call from " + ingress_name + " (payload of a listening socket)",
+                         fd});
   }
 
   if (!options.tls) {
@@ -310,8 +350,10 @@ void BpfEngine::attach_tls() {
   }
   // HTTPS is an addition: plaintext counting goes on without it.
   try {
+    tls_parser_loop_ = choose_parser_loop(BPF_PROG_TYPE_KPROBE);
     tls_ = std::make_unique<TlsProbes>(skel_->obj, libraries, kernel_btf_->path(),
-                                       whole_machine_ ? -1 : cgroup_fd_, url_templates_);
+                                       whole_machine_ ? -1 : cgroup_fd_, tls_parser_loop_,
+                                       url_templates_);
     tls_status_ =
         "hs_ssl_* -> uprobes on SSL_read, SSL_read_ex, SSL_write, SSL_write_ex, SSL_free in";
     for (const auto& lib : tls_->libraries()) tls_status_ += " " + lib;

@@ -111,6 +111,11 @@ class BpfEngine {
   // What the kernel's verifier processed for each loaded program, the
   // socket side's and the TLS probes'.
   std::vector<VerifiedProgram> verified_programs() const;
+  // How the parser steps through segments in the socket programs, and in
+  // the TLS ones (the same except where a kernel offers bpf_loop to one
+  // program type and not the other).
+  ParserLoop parser_loop() const { return parser_loop_; }
+  ParserLoop tls_parser_loop() const { return tls_parser_loop_; }
   // What is attached where, one line each (for the start-up log).
   std::vector<std::string> describe() const;
 
@@ -145,6 +150,8 @@ class BpfEngine {
   bool whole_machine_ = true;  // attached to the cgroup v2 root
   UrlTemplateOptions url_templates_;
   int ncpus_ = 1;
+  ParserLoop parser_loop_ = ParserLoop::BpfLoop;
+  ParserLoop tls_parser_loop_ = ParserLoop::BpfLoop;
 };
 
 }  // namespace hs

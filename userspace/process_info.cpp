@@ -26,6 +26,13 @@ bool is_hex64(std::string_view s) {
   return true;
 }
 
+std::string read_cgroup_file(std::uint32_t pid, const std::string& proc_root) {
+  std::ifstream cg(proc_root + "/" + std::to_string(pid) + "/cgroup");
+  std::stringstream all;
+  all << cg.rdbuf();
+  return all.str();
+}
+
 }  // namespace
 
 std::string container_id_from_cgroup(std::string_view cgroup_file) {
@@ -45,7 +52,8 @@ std::string container_id_from_cgroup(std::string_view cgroup_file) {
   return "";
 }
 
-ProcessMetadata read_process_metadata(std::uint32_t pid, const std::string& proc_root) {
+ProcessMetadata read_process_metadata(std::uint32_t pid, const NameSources& sources,
+                                      const std::string& proc_root) {
   const std::string dir = proc_root + "/" + std::to_string(pid);
   ProcessMetadata m;
   m.comm = read_first_line(dir + "/comm");
@@ -55,11 +63,16 @@ ProcessMetadata read_process_metadata(std::uint32_t pid, const std::string& proc
   // A replaced binary reads "nginx (deleted)": the name is still the name.
   if (const auto p = m.executable_name.find(" (deleted)"); p != std::string::npos)
     m.executable_name.resize(p);
-  std::ifstream cg(dir + "/cgroup");
-  std::stringstream all;
-  all << cg.rdbuf();
-  m.container_id = container_id_from_cgroup(all.str());
+  const std::string cgroup = read_cgroup_file(pid, proc_root);
+  m.container_id = container_id_from_cgroup(cgroup);
+  m.names = container_names(sources, cgroup, m.container_id);
   return m;
+}
+
+ContainerNames read_container_names(std::uint32_t pid, const NameSources& sources,
+                                    const std::string& proc_root) {
+  const std::string cgroup = read_cgroup_file(pid, proc_root);
+  return container_names(sources, cgroup, container_id_from_cgroup(cgroup));
 }
 
 bool process_alive(std::uint32_t pid, std::uint64_t start_ns, const std::string& proc_root) {

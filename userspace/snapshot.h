@@ -76,12 +76,29 @@ struct RateSample {
   bool paused = false;
 };
 
+// Names of the container a process runs in, read from node files
+// (userspace/container_names.h); each "" when unknown.
+struct ContainerNames {
+  // Kubernetes pods: OpenTelemetry's k8s.namespace.name, k8s.pod.name and
+  // k8s.container.name.
+  std::string k8s_namespace_name;
+  std::string k8s_pod_name;
+  std::string k8s_container_name;
+  // Docker or nerdctl containers outside Kubernetes: container.name.
+  std::string container_name;
+
+  // Nothing left that a later lookup could add.
+  bool complete() const { return !k8s_container_name.empty() || !container_name.empty(); }
+  bool operator==(const ContainerNames&) const = default;
+};
+
 struct ProcessInfo {
   std::uint32_t pid = 0;        // tgid in the host PID namespace
   std::uint64_t start_ns = 0;   // kernel start time; (pid, start_ns) is the identity
   std::string comm;             // task comm (15 chars max)
   std::string executable_name;  // basename of /proc/<pid>/exe, or comm
   std::string container_id;     // empty when not in a container
+  ContainerNames names;         // looked up when first seen, kept until forgotten
   bool paused = false;          // tracing paused for this process
   bool exited = false;
   Clock::time_point first_seen;

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -15,20 +16,16 @@ namespace {
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
-const char* const kPrograms[] = {
-    "hs_ssl_read_enter",     "hs_ssl_read_ex_enter", "hs_ssl_read_return", "hs_ssl_write_enter",
-    "hs_ssl_write_ex_enter", "hs_ssl_write_return",  "hs_ssl_free"};
-
 struct Probe {
   const char* function;
   bool retprobe;
-  const char* program;
+  std::string program;
 };
 
 }  // namespace
 
 TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
-                     const std::string& kernel_btf, int cgroup_fd,
+                     const std::string& kernel_btf, int cgroup_fd, ParserLoop loop,
                      const UrlTemplateOptions& templates)
     : skel_(nullptr, http_statistics_tls__destroy) {
   const auto started = std::chrono::steady_clock::now();
@@ -40,6 +37,15 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
   skel_->rodata->cgroup_only = cgroup_fd >= 0 ? 1 : 0;
   skel_->rodata->url_templates_on = templates.on ? 1 : 0;
   skel_->rodata->max_url_templates = templates.max_per_process;
+  const std::string read_return = parser_program("hs_ssl_read_return", loop);
+  const std::string write_return = parser_program("hs_ssl_write_return", loop);
+  programs_ = {"hs_ssl_read_enter",     "hs_ssl_read_ex_enter", read_return,  "hs_ssl_write_enter",
+               "hs_ssl_write_ex_enter", write_return,           "hs_ssl_free"};
+  bpf_program* p = nullptr;
+  bpf_object__for_each_program(p, skel_->obj) {
+    bpf_program__set_autoload(
+        p, std::find(programs_.begin(), programs_.end(), bpf_program__name(p)) != programs_.end());
+  }
   {
     const VerifierLogs logs(skel_->obj);
     if (int err = http_statistics_tls__load(skel_.get()); err) {
@@ -60,13 +66,13 @@ TlsProbes::TlsProbes(bpf_object* shared, const std::vector<std::string>& librari
   // the buffer. SSL_free drops the connection's state.
   const Probe probes[] = {
       {"SSL_read", false, "hs_ssl_read_enter"},
-      {"SSL_read", true, "hs_ssl_read_return"},
+      {"SSL_read", true, read_return},
       {"SSL_read_ex", false, "hs_ssl_read_ex_enter"},
-      {"SSL_read_ex", true, "hs_ssl_read_return"},
+      {"SSL_read_ex", true, read_return},
       {"SSL_write", false, "hs_ssl_write_enter"},
-      {"SSL_write", true, "hs_ssl_write_return"},
+      {"SSL_write", true, write_return},
       {"SSL_write_ex", false, "hs_ssl_write_ex_enter"},
-      {"SSL_write_ex", true, "hs_ssl_write_return"},
+      {"SSL_write_ex", true, write_return},
       {"SSL_free", false, "hs_ssl_free"},
   };
   for (const auto& lib : libraries) {
@@ -102,7 +108,7 @@ void TlsProbes::set_paused_count(std::uint32_t n) { skel_->bss->paused_count = n
 std::vector<ProgramHealth> TlsProbes::program_health() const {
   std::vector<ProgramHealth> out;
   const std::string where = "uprobes on " + std::to_string(libraries_.size()) + " libssl.so.3";
-  for (const char* name : kPrograms) {
+  for (const std::string& name : programs_) {
     bpf_program* prog = program(name);
     ProgramHealth h{name, where, 0, 0};
     bpf_prog_info info{};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "parser_loop.h"
 #include "snapshot.h"
 #include "url_templates.h"
 #include "verifier_log.h"
@@ -26,13 +27,13 @@ class TlsProbes {
   // (the loaded socket-side object) and attaches them to each library file;
   // CO-RE relocations use the kernel BTF at `kernel_btf` (a BtfFile's path).
   // With `cgroup_fd` (a cgroup v2 directory) only tasks in that cgroup and
-  // below count; -1 counts every process. Throws std::runtime_error when
-  // loading or attaching fails.
-  // `templates`: the socket side's URL template settings, which these
-  // programs follow too.
+  // below count; -1 counts every process. `loop` picks the return probes'
+  // programs (parser_loop.h); `templates`: the socket side's URL template
+  // settings, which these programs follow too. Throws std::runtime_error
+  // when loading or attaching fails.
   TlsProbes(bpf_object* shared, const std::vector<std::string>& libraries,
-            const std::string& kernel_btf, int cgroup_fd = -1,
-            const UrlTemplateOptions& templates = {});
+            const std::string& kernel_btf, int cgroup_fd, ParserLoop loop,
+            const UrlTemplateOptions& templates);
   ~TlsProbes();
   TlsProbes(const TlsProbes&) = delete;
   TlsProbes& operator=(const TlsProbes&) = delete;
@@ -50,6 +51,7 @@ class TlsProbes {
   std::unique_ptr<http_statistics_tls, void (*)(http_statistics_tls*)> skel_;
   std::vector<std::unique_ptr<bpf_link, int (*)(bpf_link*)>> links_;
   std::vector<std::string> libraries_;
+  std::vector<std::string> programs_;  // the loaded ones
   std::chrono::milliseconds attach_duration_{0};
   std::vector<VerifiedProgram> verified_;
 };

@@ -38,7 +38,7 @@ void keep_busiest(std::vector<SeriesRef>& refs, std::size_t keep) {
 
 bool same_labels(const ProcessInfo& a, const ProcessInfo& b) {
   return a.pid == b.pid && a.executable_name == b.executable_name &&
-         a.container_id == b.container_id;
+         a.container_id == b.container_id && a.names == b.names;
 }
 
 // Is processes[k] hidden by a newer process in [first, last) (all with the

@@ -34,9 +34,9 @@ struct SeriesSelection {
 // are kept (ties: snapshot order, then key), which keeps the choice stable from
 // one scrape to the next because the counts are cumulative.
 //
-// Two snapshot processes with the same pid, executable name and container
-// would produce identical label sets, which Prometheus rejects as duplicates:
-// only the newest one (largest start_ns) is exported. Relies on the snapshot's
+// Two snapshot processes with the same pid, executable name and container (id
+// and names) would produce identical label sets, which Prometheus rejects as
+// duplicates: only the newest one (largest start_ns) is exported. Relies on the snapshot's
 // processes being sorted by pid, as the aggregator publishes them.
 SeriesSelection select_series(const Snapshot& snapshot, std::size_t max_per_process,
                               std::size_t max_total);

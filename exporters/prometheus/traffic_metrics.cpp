@@ -12,14 +12,16 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-// The labels shared by every series of a process. container_id only exists for
-// containerized processes, as in OpenTelemetry's resource attributes.
+// The labels shared by every series of a process. The container's only exist
+// for containerized processes, and each name only where it was found, as in
+// OpenTelemetry's resource attributes.
 std::vector<ClientMetric::Label> process_labels(const ProcessInfo& p) {
   std::vector<ClientMetric::Label> labels;
-  labels.reserve(3);
+  labels.reserve(2 + kContainerLabels.size());
   labels.push_back({"process_pid", std::to_string(p.pid)});
   labels.push_back({"process_executable_name", p.executable_name});
-  if (!p.container_id.empty()) labels.push_back({"container_id", p.container_id});
+  for (const auto& [name, value] : container_labels(p))
+    if (!value->empty()) labels.push_back({std::string(name), *value});
   return labels;
 }
 

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -23,6 +26,20 @@ inline constexpr std::string_view kRequestsName = "http_server_requests_total";
 inline constexpr std::string_view kRequestsHelp =
     "HTTP/1.x server exchanges (request and response), including those without a measured "
     "duration.";
+
+// The labels of a process's container, in the order written, each with its
+// value ("" = the label is left out): OpenTelemetry's container.id and
+// container.name, k8s.namespace.name, k8s.pod.name and k8s.container.name.
+inline constexpr std::array<std::string_view, 5> kContainerLabels = {
+    "container_id", "container_name", "k8s_namespace_name", "k8s_pod_name", "k8s_container_name"};
+inline std::array<std::pair<std::string_view, const std::string*>, 5> container_labels(
+    const ProcessInfo& p) {
+  return {{{kContainerLabels[0], &p.container_id},
+           {kContainerLabels[1], &p.names.container_name},
+           {kContainerLabels[2], &p.names.k8s_namespace_name},
+           {kContainerLabels[3], &p.names.k8s_pod_name},
+           {kContainerLabels[4], &p.names.k8s_container_name}}};
+}
 
 // OpenTelemetry's url.scheme: HTTPS is what the OpenSSL probes saw.
 inline std::string_view url_scheme(const SeriesKey& key) { return key.tls ? "https" : "http"; }
@@ -47,7 +64,8 @@ void prefetch(const SeriesRef& s);
 // http_server_requests_total (counter), one metric per selected series;
 // nothing when there are none. Labels: http_request_method,
 // http_response_status_code, url_scheme, process_pid,
-// process_executable_name and, for containerized processes, container_id.
+// process_executable_name and, for containerized processes, the
+// kContainerLabels that have a value.
 void append_traffic_families(const std::vector<SeriesRef>& series,
                              std::vector<prometheus::MetricFamily>& out);
 

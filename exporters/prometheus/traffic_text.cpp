@@ -80,15 +80,21 @@ class SeriesLabels {
   void set_process(const ProcessSnapshot& process) {
     process_ = &process;
     const ProcessInfo& info = process.info;
-    process_labels_.resize(128 + 2 * (info.executable_name.size() + info.container_id.size()));
+    const auto container = container_labels(info);
+    std::size_t room = 128 + 2 * info.executable_name.size();
+    for (const auto& [name, value] : container) room += name.size() + 8 + 2 * value->size();
+    process_labels_.resize(room);
     char* p = process_labels_.data();
     p = put(p, "\",process_pid=\"");
     p = put_uint(p, info.pid);
     p = put(p, "\",process_executable_name=\"");
     p = put_escaped(p, info.executable_name);
-    if (!info.container_id.empty()) {
-      p = put(p, "\",container_id=\"");
-      p = put_escaped(p, info.container_id);
+    for (const auto& [name, value] : container) {
+      if (value->empty()) continue;
+      p = put(p, "\",");
+      p = put(p, name);
+      p = put(p, "=\"");
+      p = put_escaped(p, *value);
     }
     *p++ = '"';
     process_labels_.resize(static_cast<std::size_t>(p - process_labels_.data()));

@@ -304,6 +304,25 @@ class KubernetesManifest(unittest.TestCase):
         self.assertEqual(mount["mountPath"], "/sys/kernel/tracing")
         self.assertIs(mount.get("readOnly"), True)
 
+    def test_reads_the_kubelets_log_directories_read_only(self):
+        # Where the daemon looks for pod and container names: its defaults,
+        # unless the manifest passes the flags.
+        for flag in ("--k8s-pods-dir", "--k8s-containers-dir"):
+            default = re.search(flag + r" DIR.*?\(default (\S+)\)", self.help, re.S)
+            self.assertIsNotNone(default, f"--help documents {flag}'s default")
+            path = self.flags.get(flag, default.group(1))
+            mount = self.host_path_mount(path)
+            # The symlinks' targets are host paths: the same path inside.
+            self.assertEqual(mount["mountPath"], path)
+            self.assertIs(mount.get("readOnly"), True, path)
+            self.assertNotIn("subPath", mount)
+            volume = self.volumes[mount["name"]]
+            self.assertIn(volume["hostPath"].get("type"), {"Directory", "DirectoryOrCreate"})
+        # Names come without API access: still no token and the same
+        # capabilities (test_capabilities_equal_the_systemd_units).
+        self.assertIs(self.spec["automountServiceAccountToken"], False)
+        self.assertNotIn("serviceAccountName", self.spec)
+
     def test_every_volume_is_mounted(self):
         self.assertEqual(set(self.volumes), {m["name"] for m in self.mounts.values()})
 

@@ -3,7 +3,9 @@
 only for what the daemon exports, and every dashboard query returns data.
 
 The real daemon counts real traffic (200, 404 and 501 answers of a python
-http.server); its /metrics must hold every metric each query and rule names
+http.server running in a real pod's cgroup, with the kubelet's log
+directories for it, so that the k8s_* labels the dashboard filters by are
+exported); its /metrics must hold every metric each query and rule names
 (histograms through their _bucket/_sum/_count series) and every label they
 group or match by. Then a real Prometheus, configured from
 deploy/prometheus/prometheus.yml with deploy/prometheus/alerts.yml, scrapes
@@ -23,6 +25,7 @@ import yaml  # noqa: E402
 import dashboard_queries  # noqa: E402
 import exposition  # noqa: E402
 import promql_names  # noqa: E402
+from kubelet_pod import KubeletPod  # noqa: E402
 from processes import Daemon, PythonHttpServer, http_request, wait_until  # noqa: E402
 from prometheus_server import PrometheusServer, config_for_test  # noqa: E402
 
@@ -43,6 +46,13 @@ TRAFFIC = [
     ("GET", "/missing", 404),
     ("POST", "/", 501),
 ]
+POD = {
+    "namespace": "shop",
+    "pod": "web-5f7c9d-q8r2t",
+    "uid": "3f2b7c1e-9a4d-4e8b-b6a1-0d5c7e9f2a43",
+    "container": "web",
+    "container_id": "4c8e1f0a7b3d9e2c5a6f1b8d0e7c3a9f2b5d8e1c4a7f0b3d6e9c2a5f8b1d4e70",
+}
 
 ARGS = None
 
@@ -60,8 +70,20 @@ def alert_queries():
 class MetricsCoverage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon(ARGS.daemon).__enter__()
-        cls.server = PythonHttpServer().__enter__()
+        cls.pod = KubeletPod(**POD).__enter__()
+        cls.daemon = Daemon(
+            ARGS.daemon,
+            [
+                "--k8s-pods-dir",
+                cls.pod.pods_dir,
+                "--k8s-containers-dir",
+                cls.pod.containers_dir,
+                "--docker-dir=off",
+                "--containerd-dir=off",
+            ],
+        ).__enter__()
+        cls.server = PythonHttpServer(preexec=cls.pod.preexec).__enter__()
+        assert cls.pod.holds(cls.server.pid), "the server is not in the pod's cgroup"
         for method, path, expected in TRAFFIC:
             got = http_request(cls.server.port, method, path)
             assert got == expected, f"{method} {path}: {got}, expected {expected}"
@@ -91,12 +113,30 @@ class MetricsCoverage(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.__exit__(None, None, None)
         cls.daemon.__exit__(None, None, None)
+        cls.pod.__exit__(None, None, None)
 
     def test_traffic_was_counted(self):
         self.assertIsNotNone(
             self.samples,
             "the daemon did not count 3x200, 2x404 and 1x501 "
             f"for pid {self.server.pid}:\n{self.daemon.scrape()}",
+        )
+
+    def test_the_pod_names_are_on_the_series(self):
+        self.assertIsNotNone(self.samples)
+        pid = str(self.server.pid)
+        self.assertEqual(
+            exposition.value(
+                self.samples,
+                "http_server_requests_total",
+                process_pid=pid,
+                http_response_status_code="200",
+                k8s_namespace_name=POD["namespace"],
+                k8s_pod_name=POD["pod"],
+                k8s_container_name=POD["container"],
+                container_id=POD["container_id"],
+            ),
+            3,
         )
 
     def test_queries_were_found(self):

@@ -17,6 +17,7 @@
 #include "http_statistics.skel.h"
 #include "http_statistics_tls.skel.h"
 #include "kernel_fixture.h"
+#include "parser_loop.h"
 
 namespace hs::test {
 namespace {
@@ -45,6 +46,17 @@ ObjectPtr load(ElfBytes elf, const char* name, const std::string& kernel_btf) {
   // The series map is sized at run time by the engine: keep this one small.
   if (bpf_map* stats = bpf_object__find_map_by_name(obj.get(), "stats"))
     bpf_map__set_max_entries(stats, 1024);
+  // The parser's programs as the engine picks them on this kernel: with
+  // bpf_loop, or the *_steps ones without it.
+  bpf_program* p = nullptr;
+  bpf_object__for_each_program(p, obj.get()) {
+    const std::string prog = bpf_program__name(p);
+    const bool steps = prog.ends_with("_steps");
+    const std::string base = steps ? prog.substr(0, prog.size() - 6) : prog;
+    if (!steps && !bpf_object__find_program_by_name(obj.get(), (base + "_steps").c_str())) continue;
+    bpf_program__set_autoload(
+        p, parser_program(base.c_str(), choose_parser_loop(bpf_program__type(p))) == prog);
+  }
   if (bpf_object__load(obj.get()) != 0) obj.reset();
   return obj;
 }

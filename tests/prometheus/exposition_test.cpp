@@ -61,12 +61,14 @@ std::string joined(const std::vector<std::string>& pieces) {
 Snapshot awkward_snapshot() {
   Snapshot s;
   auto a = process(7, "we\"ird\\name\nx", std::string(64, 'c'));
+  a.info.names = hs::testing::pod_names("ns\"1", "pod\\x", "c\nname");
   a.series[{Method::Other, 0}] = series_stats(1);
   a.series[{Method::Get, 200, true}] = series_stats(18'446'744'073'709'551'615u);
   a.series[{Method::Options, 65535}] = series_stats(3, Buckets{9, 9, 9}, 1);
   s.processes.push_back(std::move(a));
   s.processes.push_back(process(8, "idle"));
-  auto b = process(9, "caf\xc3\xa9");
+  auto b = process(9, "caf\xc3\xa9", std::string(64, 'd'));
+  b.info.names.container_name = "web\"1";
   b.series[{Method::Connect, 101}] = series_stats(5, Buckets{1, 1, 1, 1, 1}, 123'456'789'012);
   s.processes.push_back(std::move(b));
   s.health.drops = {{"no_owner", 2}};

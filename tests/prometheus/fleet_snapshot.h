@@ -12,7 +12,7 @@
 namespace hs::testing {
 
 // `processes` servers with `series_per_process` (method, status) series each
-// (at most 40), every other one in a container, a few with names that need
+// (at most 40), every other one in a container (some named), a few with names that need
 // escaping; counts fall with the series' rank so the caps have a choice to
 // make. Deterministic.
 inline Snapshot fleet_snapshot(std::size_t processes, std::size_t series_per_process) {
@@ -30,6 +30,10 @@ inline Snapshot fleet_snapshot(std::size_t processes, std::size_t series_per_pro
     }
     auto p = process(static_cast<std::uint32_t>(100 + i), kNames[i % kNames.size()],
                      std::move(container));
+    // Of those in containers, one in three in a pod, one in three named by
+    // its runtime.
+    if (i % 6 == 0) p.info.names = pod_names("shop", "web-" + std::to_string(i), "nginx");
+    if (i % 6 == 2) p.info.names.container_name = "web_" + std::to_string(i);
     for (std::size_t k = 0; k < series_per_process && k < 40; ++k) {
       const auto method = static_cast<Method>(1 + k / kStatuses.size());
       const std::uint64_t count = 1'000'000 / (k + 1) + i;

@@ -40,6 +40,9 @@ Snapshot everything() {
         process(pid, pid == 3 ? "we\"ird\\name\n{x}" : "srv" + std::to_string(pid),
                 pid % 2 ? "" : "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     p.info.exited = pid == 5;
+    if (pid == 2)
+      p.info.names = hs::testing::pod_names("kube-system", "coredns-5d78c9869d-x2kqp", "coredns");
+    if (pid == 4) p.info.names.container_name = "we\"b\n1";
     for (int m = 0; m < kMethodCount; ++m)
       for (std::uint16_t status : {200, 404, 503})
         p.series[{static_cast<Method>(m), status}] = series_stats(

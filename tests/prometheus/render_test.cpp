@@ -124,6 +124,58 @@ TEST(RenderText, ContainerIdOnlyForContainerizedProcesses) {
   }
 }
 
+TEST(RenderText, ContainerNamesOnlyWhereTheyWereFound) {
+  const std::string id(64, 'a');
+  Snapshot s;
+  auto host = process(10, "host-app");
+  host.series[{Method::Get, 200}] = series_stats(1);
+  auto pod = process(11, "nginx", id);
+  pod.info.names = hs::testing::pod_names("shop", "web-7d4b9c-x2kqp", "web");
+  pod.series[{Method::Get, 200}] = series_stats(2);
+  auto half = process(12, "job", id);
+  half.info.names = hs::testing::pod_names("batch", "report-x9", "");
+  half.series[{Method::Get, 200}] = series_stats(3);
+  auto docker = process(13, "redis", id);
+  docker.info.names.container_name = "cache_1";
+  docker.series[{Method::Get, 200}] = series_stats(4);
+  s.processes = {host, pod, half, docker};
+  const std::string text = render_text(s, {});
+  const auto e = parse_exposition(text);
+  Labels l = series_labels("GET", 200, 11, "nginx", id);
+  l["k8s_namespace_name"] = "shop";
+  l["k8s_pod_name"] = "web-7d4b9c-x2kqp";
+  l["k8s_container_name"] = "web";
+  EXPECT_EQ(sample_value(e, kRequests, l), 2);
+  l = series_labels("GET", 200, 12, "job", id);
+  l["k8s_namespace_name"] = "batch";
+  l["k8s_pod_name"] = "report-x9";
+  EXPECT_EQ(sample_value(e, kRequests, l), 3);
+  l = series_labels("GET", 200, 13, "redis", id);
+  l["container_name"] = "cache_1";
+  EXPECT_EQ(sample_value(e, kRequests, l), 4);
+  EXPECT_EQ(sample_value(e, kRequests, series_labels("GET", 200, 10, "host-app")), 1);
+  // The labels come in one order, after container_id.
+  EXPECT_NE(text.find("container_id=\"" + id +
+                      "\",k8s_namespace_name=\"shop\",k8s_pod_name=\"web-7d4b9c-x2kqp\","
+                      "k8s_container_name=\"web\"}"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RenderText, ContainerNamesAreEscaped) {
+  Snapshot s;
+  auto p = process(8, "srv", "c1");
+  p.info.names = hs::testing::pod_names("n\"s", "p\\od", "c\no");
+  p.info.names.container_name = "x\"y";
+  p.series[{Method::Get, 200}] = series_stats(4);
+  s.processes.push_back(p);
+  const std::string text = render_text(s, {});
+  EXPECT_NE(text.find(R"(container_name="x\"y",k8s_namespace_name="n\"s",k8s_pod_name="p\\od",)"
+                      R"(k8s_container_name="c\no")"),
+            std::string::npos)
+      << text;
+}
+
 TEST(RenderText, HttpsSeriesAreApartFromPlaintextByUrlScheme) {
   Snapshot s;
   auto p = process(12, "nginx");

@@ -35,4 +35,14 @@ inline ProcessSnapshot process(std::uint32_t pid, std::string executable,
   return p;
 }
 
+// The names of a process in a Kubernetes pod.
+inline ContainerNames pod_names(std::string namespace_name, std::string pod,
+                                std::string container) {
+  ContainerNames n;
+  n.k8s_namespace_name = std::move(namespace_name);
+  n.k8s_pod_name = std::move(pod);
+  n.k8s_container_name = std::move(container);
+  return n;
+}
+
 }  // namespace hs::testing

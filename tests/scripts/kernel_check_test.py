@@ -441,6 +441,9 @@ class KernelCheckCase(unittest.TestCase):
                     self.assertEqual(c["result"], cost("programs", n.split()[-1]))
                 elif n.startswith("map type "):
                     self.assertEqual(c["result"], cost("maps", n.split()[-1]))
+                elif n.startswith("helper bpf_loop "):
+                    # Optional: the *_steps programs do without it.
+                    self.assertEqual(c["result"], "PASS")
                 elif n.startswith("helper "):
                     t = n.split()[-1].strip("()")
                     self.assertEqual(c["result"], cost("programs", t))
@@ -470,7 +473,7 @@ class KernelCheckCase(unittest.TestCase):
         status, checks, _ = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 0, checks)
         self.assertEqual({n for n in self.https_rows(checks) - set(HTTPS_ROWS)
-                          if not n.startswith("map type ")},
+                          if not n.startswith(("map type ", "helper bpf_loop "))},
                          {n for n, c in checks.items() if c["result"] == "WARN"})
 
     def test_no_uprobes(self):
@@ -590,18 +593,31 @@ class KernelCheckCase(unittest.TestCase):
     def test_missing_map_type_and_helpers(self):
         self.fake.features["map_types"]["have_ringbuf_map_type"] = False
         helpers = self.fake.features["helpers"]
-        helpers["cgroup_skb_available_helpers"].remove("bpf_loop")
+        helpers["cgroup_skb_available_helpers"].remove("bpf_ktime_get_ns")
         del helpers["sock_ops_available_helpers"]
         status, checks, _ = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 1)
         self.assert_only_these_fail(
-            checks, ["map type ringbuf", "helper bpf_loop (cgroup_skb)",
+            checks, ["map type ringbuf", "helper bpf_ktime_get_ns (cgroup_skb)",
                      "helper bpf_sk_storage_get (sock_ops)",
                      "helper bpf_get_socket_cookie (sock_ops)"])
 
+    def test_no_bpf_loop_is_not_a_failure(self):
+        # Without bpf_loop (5.15 and older) the engine loads its *_steps
+        # programs: the row says so and passes, for both program types.
+        helpers = self.fake.features["helpers"]
+        helpers["cgroup_skb_available_helpers"].remove("bpf_loop")
+        helpers["kprobe_available_helpers"].remove("bpf_loop")
+        status, checks, _ = self.check_both_ways(self.fake.args())
+        self.assertEqual(status, 0)
+        for t in ("cgroup_skb", "kprobe"):
+            row = checks[f"helper bpf_loop ({t})"]
+            self.assertEqual(row["result"], "PASS", row)
+            self.assertIn("global functions", row["detail"])
+
     def test_version_is_information_only(self):
-        # Features decide, not the number: RHEL 9's 5.14 carries bpf_loop
-        # from 9.2; a kernel that lacks it fails on that row instead.
+        # Features decide, not the number: RHEL 9's 5.14 carries BPF
+        # backports; a kernel that lacks a helper fails on that row instead.
         for release in ("5.14.0-284.11.1.el9_2.x86_64", "5.10.0-26-amd64", "4.18.0-513.el8.x86_64",
                         "6.1.0-13-amd64", "10.0"):
             with self.subTest(release=release):
@@ -613,10 +629,10 @@ class KernelCheckCase(unittest.TestCase):
                 self.assertIn(release, row["detail"])
                 self.assertIn("information", row["detail"])
         self.fake.write("procfs/sys/kernel/osrelease", "5.14.0-70.13.1.el9_0.x86_64\n")
-        self.fake.features["helpers"]["cgroup_skb_available_helpers"].remove("bpf_loop")
+        self.fake.features["helpers"]["cgroup_skb_available_helpers"].remove("bpf_sk_storage_get")
         status, checks, _ = self.check_both_ways(self.fake.args())
         self.assertEqual(status, 1)
-        self.assert_only_these_fail(checks, ["helper bpf_loop (cgroup_skb)"])
+        self.assert_only_these_fail(checks, ["helper bpf_sk_storage_get (cgroup_skb)"])
 
     def test_unreadable_kernel_release(self):
         self.fake.write("procfs/sys/kernel/osrelease", "")

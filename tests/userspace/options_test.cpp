@@ -62,5 +62,26 @@ TEST(Options, TlsIsOnUnlessTurnedOff) {
   EXPECT_FALSE(parse({"--tls", "off"}, &e)->tls);
 }
 
+TEST(Options, NameSourcesDefaultToTheNodesPathsAndTurnOff) {
+  std::string e;
+  const auto d = parse({}, &e);
+  EXPECT_EQ(d->k8s_pods_dir, "/var/log/pods");
+  EXPECT_EQ(d->k8s_containers_dir, "/var/log/containers");
+  EXPECT_EQ(d->docker_dir, "/var/lib/docker");
+  EXPECT_EQ(d->containerd_dir, "/run/containerd");
+  const auto o = parse({"--k8s-pods-dir", "/host/pods", "--k8s-containers-dir=off",
+                        "--docker-dir=/d", "--containerd-dir", "off"},
+                       &e);
+  ASSERT_TRUE(o) << e;
+  EXPECT_EQ(o->k8s_pods_dir, "/host/pods");
+  EXPECT_EQ(o->k8s_containers_dir, "");
+  EXPECT_EQ(o->docker_dir, "/d");
+  EXPECT_EQ(o->containerd_dir, "");
+  EXPECT_FALSE(parse({"--k8s-pods-dir="}, &e));
+  EXPECT_NE(e.find("--k8s-pods-dir"), std::string::npos);
+  EXPECT_FALSE(parse({"--docker-dir"}, &e));
+  EXPECT_NE(e.find("needs a value"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hs

@@ -26,6 +26,9 @@ void log_line(const std::string& s) { std::cerr << "http-statistics: " << s << s
 int run_check(const hs::DaemonOptions& o) {
   hs::BpfEngine engine({o.cgroup, o.tls});
   for (const auto& line : engine.describe()) std::cout << "attached " << line << "\n";
+  std::cout << "parser loop: " << hs::describe(engine.parser_loop());
+  if (engine.tls_active()) std::cout << "; HTTPS: " << hs::describe(engine.tls_parser_loop());
+  std::cout << "\n";
   // How near each program is to the verifier's limit on this kernel.
   for (const auto& v : engine.verified_programs()) {
     std::cout << "verified " << v.name << ": ";
@@ -66,6 +69,9 @@ int serve(const hs::DaemonOptions& o) {
 
   hs::AggregatorOptions agg_opts;
   agg_opts.exit_grace = o.exit_grace;
+  agg_opts.names.kubelet = {o.k8s_pods_dir, o.k8s_containers_dir};
+  agg_opts.names.docker_dir = o.docker_dir;
+  agg_opts.names.containerd_dir = o.containerd_dir;
   hs::Aggregator aggregator(engine, agg_opts);
   aggregator.start();
   auto snapshots = [&aggregator] { return aggregator.snapshot(); };

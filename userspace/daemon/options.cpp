@@ -33,6 +33,16 @@ Options:
                              of the cgroup v2 mount, which covers every process)
   --tls MODE                 "on": also count HTTPS inside OpenSSL 3 (uprobes on
                              libssl.so.3); "off": plaintext only (default on)
+  --k8s-pods-dir DIR         the kubelet's pod log directories, for the
+                             k8s_namespace_name and k8s_pod_name labels, or
+                             "off" (default /var/log/pods)
+  --k8s-containers-dir DIR   the kubelet's container log symlinks, for
+                             k8s_container_name, or "off"
+                             (default /var/log/containers)
+  --docker-dir DIR           Docker's data directory, for container_name
+                             outside Kubernetes, or "off" (default /var/lib/docker)
+  --containerd-dir DIR       containerd's state directory, for nerdctl's
+                             container_name, or "off" (default /run/containerd)
   -h, --help                 show this help
   --version                  show the version
 )";
@@ -93,6 +103,19 @@ std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
         return std::nullopt;
       }
       o.tls = v == "on";
+    } else if (is("--k8s-pods-dir") || is("--k8s-containers-dir") || is("--docker-dir") ||
+               is("--containerd-dir")) {
+      const std::string flag = a.substr(0, a.find('='));
+      std::string& dir = flag == "--k8s-pods-dir"         ? o.k8s_pods_dir
+                         : flag == "--k8s-containers-dir" ? o.k8s_containers_dir
+                         : flag == "--docker-dir"         ? o.docker_dir
+                                                          : o.containerd_dir;
+      if (!value(dir)) return std::nullopt;
+      if (dir.empty()) {
+        error = flag + " needs a directory or off";
+        return std::nullopt;
+      }
+      if (dir == "off") dir.clear();
     } else {
       error = "unknown argument '" + a + "' (see --help)";
       return std::nullopt;

@@ -16,6 +16,11 @@ struct DaemonOptions {
   std::chrono::seconds exit_grace{60};
   std::string cgroup;  // "" = the cgroup v2 mount
   bool tls = true;     // count HTTPS through uprobes on OpenSSL 3 (libssl.so.3)
+  // Where container and pod names are read from; "" (flag value "off") = not.
+  std::string k8s_pods_dir = "/var/log/pods";
+  std::string k8s_containers_dir = "/var/log/containers";
+  std::string docker_dir = "/var/lib/docker";
+  std::string containerd_dir = "/run/containerd";
 };
 
 // Parses argv; on error returns nullopt and sets `error` to a one-line message.

@@ -139,9 +139,10 @@ class PythonHttpServer:
     """python3 -m http.server on 127.0.0.1:<free port>, serving a temp dir
     with index.html: GET / is 200, GET /missing 404, POST / 501. With `uid`,
     it runs as that user, as servers' workers usually do (then `python` must
-    be one that user can run)."""
+    be one that user can run). With `preexec`, that runs in the child before
+    exec (say, to join a cgroup)."""
 
-    def __init__(self, python=sys.executable, uid=None):
+    def __init__(self, python=sys.executable, uid=None, preexec=None):
         self.dir = tempfile.mkdtemp(prefix="hs-deploy-www-")
         os.chmod(self.dir, 0o755)
         with open(os.path.join(self.dir, "index.html"), "w") as f:
@@ -157,6 +158,7 @@ class PythonHttpServer:
                 cwd=self.dir,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                preexec_fn=preexec,
             )
             if (
                 wait_until(lambda: self.proc.poll() is not None or self._listening(), 15)
