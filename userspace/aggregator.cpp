@@ -5,11 +5,13 @@
 
 #include "latency.h"
 #include "process_info.h"
+#include "url_template.h"
+#include "url_templates.h"
 
 namespace hs {
 
-// A kernel entry: a series and the URL template it counts under (the
-// kernel keeps one entry per template; snapshots sum them per series).
+// A kernel entry: a series (its template's name left empty) and the id of
+// the URL template it counts under, as the kernel keys it.
 struct KernelKey {
   SeriesKey series;
   std::uint64_t url_template = 0;
@@ -26,8 +28,10 @@ struct Aggregator::Process {
   // The series found by the latest read: true when their count moved since
   // the read before (or they are new).
   std::map<KernelKey, bool> moved;
-  Clock::time_point last_counted;           // when its counts last grew
-  std::vector<std::uint64_t> template_ids;  // URL templates its kernel entries had
+  Clock::time_point last_counted;  // when its counts last grew
+  // Names of the URL templates its kernel entries had, by id: read from the
+  // kernel once, and kept so a series keeps its name after the kernel forgets.
+  std::map<std::uint64_t, std::string> template_names;
   std::deque<RateSample> recent;
   // Further name lookups left, one per liveness check (every 5 s): a process
   // can serve before the runtime and the kubelet have written what names it
@@ -54,10 +58,22 @@ void add(SeriesStats& into, const SeriesStats& s) {
   for (int b = 0; b < kLog2Buckets; ++b) into.log2_buckets[b] += s.log2_buckets[b];
 }
 
+SeriesKey named(const KernelKey& k, const std::map<std::uint64_t, std::string>& names) {
+  SeriesKey out = k.series;
+  if (k.url_template == HTTP_TMPL_OTHER) {
+    out.url_template = kOtherTemplate;
+  } else if (k.url_template != HTTP_TMPL_NONE) {
+    const auto it = names.find(k.url_template);
+    out.url_template = it == names.end() ? kOtherTemplate : it->second;
+  }
+  return out;
+}
+
 std::map<SeriesKey, SeriesStats> sum(const std::map<SeriesKey, SeriesStats>& a,
-                                     const std::map<KernelKey, SeriesStats>& b) {
+                                     const std::map<KernelKey, SeriesStats>& b,
+                                     const std::map<std::uint64_t, std::string>& names) {
   auto out = a;
-  for (const auto& [k, v] : b) add(out[k.series], v);
+  for (const auto& [k, v] : b) add(out[named(k, names)], v);
   return out;
 }
 
@@ -70,17 +86,33 @@ RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
   std::array<std::uint64_t, kLog2Buckets> buckets{};
   std::uint64_t requests = 0;
   std::map<std::uint16_t, std::uint64_t> by_status;
+  struct Endpoint {
+    std::uint64_t requests = 0, server_errors = 0;
+    std::array<std::uint64_t, kLog2Buckets> buckets{};
+  };
+  std::map<std::string_view, Endpoint> endpoints;
   for (const auto& [key, cur] : now) {
     const auto it = before.find(key);
     const SeriesStats prev = it == before.end() ? SeriesStats{} : it->second;
     const std::uint64_t n = cur.count - prev.count;
     requests += n;
-    if (n) by_status[key.status] += n;
     for (int b = 0; b < kLog2Buckets; ++b) buckets[b] += cur.log2_buckets[b] - prev.log2_buckets[b];
+    if (!n) continue;
+    by_status[key.status] += n;
+    Endpoint& e = endpoints[key.url_template];
+    e.requests += n;
+    if (key.status >= 500 && key.status <= 599) e.server_errors += n;
+    for (int b = 0; b < kLog2Buckets; ++b) e.buckets[b] += cur.log2_buckets[b] - prev.log2_buckets[b];
   }
   s.requests_per_second = static_cast<double>(requests) / seconds;
   for (const auto& [status, n] : by_status)
     s.responses_per_second[status] = static_cast<double>(n) / seconds;
+  for (const auto& [name, e] : endpoints) {
+    const double p99 = latency_quantile_seconds(e.buckets, 0.99);
+    s.endpoints[std::string(name)] = {static_cast<double>(e.requests) / seconds,
+                                      static_cast<double>(e.server_errors) / seconds,
+                                      p99 < 0 ? -1 : p99 * 1000.0};
+  }
   s.latency_p50_ms = latency_quantile_seconds(buckets, 0.50) * 1000.0;
   s.latency_p99_ms = latency_quantile_seconds(buckets, 0.99) * 1000.0;
   if (s.latency_p50_ms < 0) s.latency_p50_ms = s.latency_p99_ms = -1;
@@ -195,10 +227,12 @@ void Aggregator::refresh_locked(Clock::time_point now) {
     const KernelKey key{{e.key.method, e.key.status, e.key.tls}, e.key.url_template};
     const auto [slot, fresh] = p.kernel.try_emplace(key, e.stats);
     p.moved[key] = fresh || slot->second.count != e.stats.count;
-    if (fresh && key.url_template > 1 &&
-        std::find(p.template_ids.begin(), p.template_ids.end(), key.url_template) ==
-            p.template_ids.end())
-      p.template_ids.push_back(key.url_template);
+    if (fresh && key.url_template > HTTP_TMPL_OTHER && !p.template_names.contains(key.url_template))
+      // The kernel names a template before its first count: a name missing
+      // here (never seen) counts as _OTHER, and stays so for the series.
+      p.template_names[key.url_template] =
+          engine_.url_template_name(p.info.pid, p.info.start_ns, key.url_template)
+              .value_or(kOtherTemplate);
     slot->second = e.stats;
   }
 
@@ -217,7 +251,7 @@ void Aggregator::refresh_locked(Clock::time_point now) {
       p.info.exited_at = now;
     }
     if (!p.info.exited && check_liveness && p.name_lookups_left > 0) retry_names(p);
-    auto totals = sum(p.base, p.kernel);
+    auto totals = sum(p.base, p.kernel, p.template_names);
     RateSample s = sample(totals, p.totals, now, seconds);
     s.paused = p.info.paused;
     if (s.requests_per_second > 0) p.last_counted = now;
@@ -242,7 +276,9 @@ void Aggregator::refresh_locked(Clock::time_point now) {
       if (p.kernel.empty() &&
           now - std::max(p.info.exited_at, p.last_counted) >= options_.exit_grace) {
         // The kernel bounds templates per process: this one's go with it.
-        engine_.forget_url_templates(p.info.pid, p.info.start_ns, p.template_ids);
+        std::vector<std::uint64_t> ids;
+        for (const auto& [id, name] : p.template_names) ids.push_back(id);
+        engine_.forget_url_templates(p.info.pid, p.info.start_ns, ids);
         it = processes_.erase(it);
         continue;
       }
@@ -274,14 +310,14 @@ void Aggregator::fold_quiet_series(Process& p) {
   if (keys.empty()) return;
   for (const auto& e : engine_.take_stats(keys)) {
     const KernelKey k{{e.key.method, e.key.status, e.key.tls}, e.key.url_template};
-    add(p.base[k.series], e.stats);
+    add(p.base[named(k, p.template_names)], e.stats);
     p.kernel.erase(k);
   }
   // A series that could not be taken keeps the value last read.
   for (const auto& k : keys) {
     const KernelKey key{{k.method, k.status, k.tls}, k.url_template};
     if (const auto entry = p.kernel.find(key); entry != p.kernel.end()) {
-      add(p.base[key.series], entry->second);
+      add(p.base[named(key, p.template_names)], entry->second);
       p.kernel.erase(entry);
     }
   }

@@ -50,6 +50,10 @@ struct SeriesKey {
   Method method = Method::Other;
   std::uint16_t status = 0;
   bool tls = false;  // seen as plaintext inside OpenSSL (HTTPS), not on the TCP socket
+  // The request target's URL template (docs/design.md, "URL templates"):
+  // "" for none (CONNECT, malformed targets, templates off), "_OTHER" past
+  // the process's bound.
+  std::string url_template;
   auto operator<=>(const SeriesKey&) const = default;
 };
 
@@ -62,6 +66,13 @@ struct SeriesStats {
   std::array<std::uint64_t, kLog2Buckets> log2_buckets{};  // non-cumulative
 };
 
+// One URL template's share of a per-second sample.
+struct EndpointRate {
+  double requests_per_second = 0;
+  double server_errors_per_second = 0;  // 5xx responses
+  double latency_p99_ms = -1;           // negative when no exchange was timed
+};
+
 // One per-second sample of a process's traffic.
 struct RateSample {
   Clock::time_point at;  // when the kernel counters were read
@@ -71,6 +82,9 @@ struct RateSample {
   // milliseconds; negative when no exchange completed.
   double latency_p50_ms = -1;
   double latency_p99_ms = -1;
+  // By URL template, for the templates that answered in this interval ("":
+  // requests without one).
+  std::map<std::string, EndpointRate> endpoints;
   // Counting was paused for the process when this sample was read: its rates
   // say nothing was counted, not that nothing was served.
   bool paused = false;

@@ -111,7 +111,7 @@ class Connection {
     f.st = &conn_.req;
     f.user = &sink_;
     f.now_ns = now_ns_;
-    http_request_started(&f, method, now_ns_);
+    http_request_started(&f, method, now_ns_, HTTP_TMPL_NONE);
   }
   // Stands in for the responses to every request so far, so a request-only
   // benchmark never fills the pipeline queue.

@@ -63,7 +63,8 @@ void prefetch(const SeriesRef& s);
 // Appends http_server_request_duration_seconds (histogram) and
 // http_server_requests_total (counter), one metric per selected series;
 // nothing when there are none. Labels: http_request_method,
-// http_response_status_code, url_scheme, process_pid,
+// http_response_status_code, url_scheme, url_template (when the series has
+// one), process_pid,
 // process_executable_name and, for containerized processes, the
 // kContainerLabels that have a value.
 void append_traffic_families(const std::vector<SeriesRef>& series,

@@ -64,7 +64,7 @@ class SeriesLabels {
  public:
   std::string_view of(const SeriesRef& s) {
     if (s.process != process_) set_process(*s.process);
-    labels_.resize(128 + process_labels_.size());
+    labels_.resize(128 + 2 * s.key->url_template.size() + process_labels_.size());
     char* p = labels_.data();
     p = put(p, "{http_request_method=\"");
     p = put(p, method_name(s.key->method));
@@ -72,6 +72,10 @@ class SeriesLabels {
     p = put_uint(p, s.key->status);
     p = put(p, "\",url_scheme=\"");
     p = put(p, url_scheme(*s.key));
+    if (!s.key->url_template.empty()) {
+      p = put(p, "\",url_template=\"");
+      p = put_escaped(p, s.key->url_template);
+    }
     p = put(p, process_labels_);
     return {labels_.data(), static_cast<std::size_t>(p - labels_.data())};
   }

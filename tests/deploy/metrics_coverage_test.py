@@ -139,6 +139,22 @@ class MetricsCoverage(unittest.TestCase):
             3,
         )
 
+    def test_url_templates_are_on_the_series(self):
+        self.assertIsNotNone(self.samples)
+        pid = str(self.server.pid)
+        got = {
+            (method, path, code): exposition.value(
+                self.samples,
+                "http_server_requests_total",
+                process_pid=pid,
+                http_request_method=method,
+                http_response_status_code=str(code),
+                url_template=path,
+            )
+            for method, path, code in set(TRAFFIC)
+        }
+        self.assertEqual(got, {(m, p, c): TRAFFIC.count((m, p, c)) for m, p, c in TRAFFIC})
+
     def test_queries_were_found(self):
         # Otherwise the checks below would pass on nothing.
         self.assertGreaterEqual(len([q for q in self.queries if q.where.startswith("panel")]), 15)

@@ -73,7 +73,14 @@ std::map<SeriesKey, SeriesStats> KernelTest::series(pid_t pid) {
 Counts KernelTest::counts(pid_t pid) {
   Counts out;
   for (const auto& [key, stats] : series(pid))
-    if (stats.count) out[series_name(key)] = stats.count;
+    if (stats.count) out[series_name(key)] += stats.count;
+  return out;
+}
+
+Counts KernelTest::template_counts(pid_t pid) {
+  Counts out;
+  for (const auto& [key, stats] : series(pid))
+    if (stats.count) out[series_name(key) + " " + key.url_template] += stats.count;
   return out;
 }
 
@@ -81,7 +88,7 @@ std::string KernelTest::untimed(pid_t pid) {
   std::string out;
   for (const auto& [key, stats] : series(pid))
     if (stats.latency_count != stats.count)
-      out += series_name(key) + ": " + std::to_string(stats.latency_count) + " of " +
+      out += series_name(key) + " " + key.url_template + ": " + std::to_string(stats.latency_count) + " of " +
              std::to_string(stats.count) + " timed; ";
   return out;
 }

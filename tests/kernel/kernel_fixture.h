@@ -45,7 +45,11 @@ class KernelTest : public ::testing::Test {
   static std::shared_ptr<const Snapshot> refresh();
   // The series of pid after a fresh refresh() (empty when it has none).
   static std::map<SeriesKey, SeriesStats> series(pid_t pid);
+  // Exchanges of pid by "METHOD STATUS" (templates summed), and by
+  // "METHOD STATUS TEMPLATE" ("GET 200 /users/{id}"; a trailing space for
+  // requests without one).
   static Counts counts(pid_t pid);
+  static Counts template_counts(pid_t pid);
   // Series of pid whose latency histogram does not count every exchange
   // (http_server_request_duration_seconds_count below
   // http_server_requests_total), as "GET 200: 3 of 5 timed"; "" when none.

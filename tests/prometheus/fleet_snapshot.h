@@ -11,7 +11,7 @@
 
 namespace hs::testing {
 
-// `processes` servers with `series_per_process` (method, status) series each
+// `processes` servers with `series_per_process` (method, status, template) series each
 // (at most 40), every other one in a container (some named), a few with names that need
 // escaping; counts fall with the series' rank so the caps have a choice to
 // make. Deterministic.
@@ -39,7 +39,10 @@ inline Snapshot fleet_snapshot(std::size_t processes, std::size_t series_per_pro
       const std::uint64_t count = 1'000'000 / (k + 1) + i;
       const Buckets buckets = {count / 2, count / 4, count / 8, count / 16, 0, 0, 0,         0,
                                0,         0,         0,         0,          0, 0, count / 32};
-      p.series[{method, kStatuses[k % kStatuses.size()]}] =
+      // URL templates on two series in three, one of them needing escapes.
+      static constexpr std::array<const char*, 3> kTemplates = {"", "/api/users/{id}",
+                                                                "/q\"uo\\te/{id}/**"};
+      p.series[{method, kStatuses[k % kStatuses.size()], false, kTemplates[k % 3]}] =
           series_stats(count, buckets, count * 3'000'000 + i);
     }
     s.processes.push_back(std::move(p));

@@ -62,6 +62,23 @@ TEST(Options, TlsIsOnUnlessTurnedOff) {
   EXPECT_FALSE(parse({"--tls", "off"}, &e)->tls);
 }
 
+TEST(Options, UrlTemplatesAreOnWithABoundThatCanBeSet) {
+  std::string e;
+  EXPECT_TRUE(parse({}, &e)->url_templates);
+  EXPECT_EQ(parse({}, &e)->max_url_templates, 64u);
+  EXPECT_FALSE(parse({"--url-templates", "off"}, &e)->url_templates);
+  EXPECT_EQ(parse({"--max-url-templates=1"}, &e)->max_url_templates, 1u);
+  EXPECT_EQ(parse({"--max-url-templates", "1024"}, &e)->max_url_templates, 1024u);
+  for (const char* bad : {"0", "1025", "-3", "12x", ""}) {
+    e.clear();
+    EXPECT_FALSE(parse({"--max-url-templates", bad}, &e)) << bad;
+    EXPECT_NE(e.find("--max-url-templates wants a number from 1 to 1024"), std::string::npos)
+        << e;
+  }
+  EXPECT_FALSE(parse({"--url-templates", "yes"}, &e));
+  EXPECT_NE(e.find("--url-templates wants on or off"), std::string::npos);
+}
+
 TEST(Options, NameSourcesDefaultToTheNodesPathsAndTurnOff) {
   std::string e;
   const auto d = parse({}, &e);

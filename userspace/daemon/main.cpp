@@ -24,7 +24,9 @@ namespace {
 void log_line(const std::string& s) { std::cerr << "http-statistics: " << s << std::endl; }
 
 int run_check(const hs::DaemonOptions& o) {
-  hs::BpfEngine engine({o.cgroup, o.tls});
+  hs::BpfEngine engine({.cgroup_path = o.cgroup,
+                        .tls = o.tls,
+                        .url_templates = {o.url_templates, o.max_url_templates}});
   for (const auto& line : engine.describe()) std::cout << "attached " << line << "\n";
   std::cout << "parser loop: " << hs::describe(engine.parser_loop());
   if (engine.tls_active()) std::cout << "; HTTPS: " << hs::describe(engine.tls_parser_loop());
@@ -55,7 +57,10 @@ int serve(const hs::DaemonOptions& o) {
 
   // The socket side first: it counts (and says so) while the TLS programs,
   // slower to verify, are loaded.
-  hs::BpfEngine engine({.cgroup_path = o.cgroup, .tls = o.tls, .defer_tls = true});
+  hs::BpfEngine engine({.cgroup_path = o.cgroup,
+                        .tls = o.tls,
+                        .defer_tls = true,
+                        .url_templates = {o.url_templates, o.max_url_templates}});
   for (const auto& line : engine.describe()) log_line("attached " + line);
   log_line("attached in " + std::to_string(engine.attach_duration().count()) + " ms");
   engine.attach_tls();

@@ -33,6 +33,11 @@ Options:
                              of the cgroup v2 mount, which covers every process)
   --tls MODE                 "on": also count HTTPS inside OpenSSL 3 (uprobes on
                              libssl.so.3); "off": plaintext only (default on)
+  --url-templates MODE       "on": a url_template label per endpoint, the request
+                             target with identifiers as {id} (docs/design.md);
+                             "off": per process only (default on)
+  --max-url-templates N      templates per process before the rest count as
+                             url_template="_OTHER" (1-1024, default 64)
   --k8s-pods-dir DIR         the kubelet's pod log directories, for the
                              k8s_namespace_name and k8s_pod_name labels, or
                              "off" (default /var/log/pods)
@@ -103,6 +108,25 @@ std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
         return std::nullopt;
       }
       o.tls = v == "on";
+    } else if (is("--url-templates")) {
+      std::string v;
+      if (!value(v)) return std::nullopt;
+      if (v != "on" && v != "off") {
+        error = "--url-templates wants on or off, got '" + v + "'";
+        return std::nullopt;
+      }
+      o.url_templates = v == "on";
+    } else if (is("--max-url-templates")) {
+      std::string v;
+      if (!value(v)) return std::nullopt;
+      unsigned long n = 0;
+      const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxUrlTemplatesLimit) {
+        error = "--max-url-templates wants a number from 1 to " +
+                std::to_string(kMaxUrlTemplatesLimit) + ", got '" + v + "'";
+        return std::nullopt;
+      }
+      o.max_url_templates = static_cast<std::uint32_t>(n);
     } else if (is("--k8s-pods-dir") || is("--k8s-containers-dir") || is("--docker-dir") ||
                is("--containerd-dir")) {
       const std::string flag = a.substr(0, a.find('='));

@@ -2,11 +2,17 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace hs {
+
+// The most --max-url-templates admits: the kernel's template map is sized for
+// every process at the default, and a label set that large is not a RED
+// dashboard any more.
+inline constexpr std::uint32_t kMaxUrlTemplatesLimit = 1024;
 
 struct DaemonOptions {
   enum class Mode { Serve, Check, Help, Version } mode = Mode::Serve;
@@ -16,6 +22,8 @@ struct DaemonOptions {
   std::chrono::seconds exit_grace{60};
   std::string cgroup;  // "" = the cgroup v2 mount
   bool tls = true;     // count HTTPS through uprobes on OpenSSL 3 (libssl.so.3)
+  bool url_templates = true;            // the url_template label (docs/design.md)
+  std::uint32_t max_url_templates = 64;  // per process, then _OTHER
   // Where container and pod names are read from; "" (flag value "off") = not.
   std::string k8s_pods_dir = "/var/log/pods";
   std::string k8s_containers_dir = "/var/log/containers";
