@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "endpoint_table.h"
 #include "probe_id.h"
 #include "report_values.h"
 
@@ -144,8 +145,11 @@ class Renderer {
   template <class Value>
   bool metric(std::string_view id, const std::vector<RateSample>& recent, Value value);
   void node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes,
-            std::string_view node_id, Clock::time_point taken_at, std::string_view probe_id);
+            const std::vector<EndpointRow>& endpoints, std::string_view node_id,
+            Clock::time_point taken_at, std::string_view probe_id);
   void latest_entry(std::string_view id, Clock::time_point taken_at, std::string_view value);
+  void endpoint_cells(const std::vector<EndpointRow>& rows, Clock::time_point taken_at);
+  void endpoint_table_template();
   void control_state(std::string_view id, Clock::time_point taken_at, bool dead);
   void metric_template(std::string_view id, std::string_view label, double priority);
   void metadata_template(std::string_view id, std::string_view label, double priority);
@@ -205,6 +209,35 @@ void Renderer::latest_entry(std::string_view id, Clock::time_point taken_at,
   w_.EndObject();
 }
 
+// Four cells a row, every one written in every report, "-" for a p99 not
+// measured: the app merges the reports of its last 15 s by key, so a cell
+// left out would show an older report's value. A row past the node's current
+// count (its endpoints fell to fewer) lingers the same way until those
+// reports leave the window; Scope has no way to delete a `latest` entry.
+void Renderer::endpoint_cells(const std::vector<EndpointRow>& rows, Clock::time_point taken_at) {
+  std::string cell;
+  const auto value = [](double v) {
+    const auto t = to_thousandths(v);
+    if (!t) return std::string("-");
+    std::array<char, kMaxThousandthsLength> text{};
+    return std::string(text.data(), format_thousandths(*t, text.data()));
+  };
+  for (std::size_t rank = 0; rank < rows.size(); ++rank) {
+    const EndpointRow& r = rows[rank];
+    cell.assign(kEndpointPrefix).append(endpoint_row_id(rank)).append(kEndpointCellSeparator);
+    const std::size_t column = cell.size();
+    const auto write = [&](std::string_view id, std::string_view text) {
+      cell.resize(column);
+      cell.append(id);
+      latest_entry(cell, taken_at, text);
+    };
+    write("template", r.url_template);
+    write("requests", value(r.requests_per_second));
+    write("server_errors", value(r.server_errors_per_second));
+    write("p99_ms", value(r.latency_p99_ms));
+  }
+}
+
 void Renderer::control_state(std::string_view id, Clock::time_point taken_at, bool dead) {
   key(id);
   w_.StartObject();
@@ -219,8 +252,8 @@ void Renderer::control_state(std::string_view id, Clock::time_point taken_at, bo
 }
 
 void Renderer::node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& codes,
-                    std::string_view node_id, Clock::time_point taken_at,
-                    std::string_view probe_id) {
+                    const std::vector<EndpointRow>& endpoints, std::string_view node_id,
+                    Clock::time_point taken_at, std::string_view probe_id) {
   const bool paused = p.info.paused;
   key(node_id);
   w_.StartObject();
@@ -235,6 +268,7 @@ void Renderer::node(const ProcessSnapshot& p, const std::vector<std::uint16_t>& 
   w_.StartObject();
   latest_entry(kTracingMetadata, taken_at, paused ? "paused" : "active");
   if (!probe_id.empty()) latest_entry(kControlProbeIdKey, taken_at, probe_id);
+  endpoint_cells(endpoints, taken_at);
   w_.EndObject();
 
   key("metrics");
@@ -303,6 +337,45 @@ void Renderer::metadata_template(std::string_view id, std::string_view label, do
   w_.EndObject();
 }
 
+// Columns in the UI's order. Requests/s comes first because the UI sorts a
+// table by its first column, descending (node-details-generic-table.js):
+// with the template first, "/z" would come before the busiest endpoint.
+void Renderer::endpoint_table_template() {
+  struct Column {
+    std::string_view id, label;
+    bool number;
+  };
+  static constexpr std::array<Column, 4> kColumns{{{"requests", "Req/s", true},
+                                                   {"template", "Endpoint", false},
+                                                   {"server_errors", "5xx/s", true},
+                                                   {"p99_ms", "p99 (ms)", true}}};
+  key(kEndpointTable);
+  w_.StartObject();
+  key("id");
+  string(kEndpointTable);
+  key("label");
+  string("HTTP endpoints (busiest " + std::to_string(kMaxEndpointRows) + ")");
+  key("type");
+  string("multicolumn-table");
+  key("prefix");
+  string(kEndpointPrefix);
+  key("columns");
+  w_.StartArray();
+  for (const Column& c : kColumns) {
+    w_.StartObject();
+    key("id");
+    string(c.id);
+    key("label");
+    string(c.label);
+    // "number": right-aligned and sorted as numbers, not as text.
+    key("dataType");
+    string(c.number ? "number" : "");
+    w_.EndObject();
+  }
+  w_.EndArray();
+  w_.EndObject();
+}
+
 void Renderer::control(std::string_view id, std::string_view human, std::string_view icon,
                        int rank) {
   key(id);
@@ -339,6 +412,7 @@ void Renderer::spec(std::string_view plugin_id) {
 std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& options,
                              std::string_view probe_id) {
   std::bitset<kLastCode + 1> codes_seen;
+  bool any_endpoints = false;
   w_.StartObject();
   key("Process");
   w_.StartObject();
@@ -352,11 +426,13 @@ std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& opti
     const std::vector<std::uint16_t> codes = node_codes(p);
     if (!shown(p, codes)) continue;
     for (const std::uint16_t code : codes) codes_seen.set(code);
+    const std::vector<EndpointRow> endpoints = endpoint_rows(p, snapshot.taken_at);
+    any_endpoints = any_endpoints || !endpoints.empty();
     std::array<char, 16> pid{};
     const auto end = std::to_chars(pid.data(), pid.data() + pid.size(), p.info.pid).ptr;
     node_id.resize(prefix);
     node_id.append(pid.data(), end);
-    node(p, codes, node_id, snapshot.taken_at, probe_id);
+    node(p, codes, endpoints, node_id, snapshot.taken_at, probe_id);
   }
   w_.EndObject();
 
@@ -376,6 +452,15 @@ std::string Renderer::render(const Snapshot& snapshot, const ReportOptions& opti
   w_.StartObject();
   metadata_template(kTracingMetadata, "HTTP tracing", kTracingPriority);
   w_.EndObject();
+
+  // Only when a node has a row, so a report without templated traffic stays
+  // as it was; the app keeps the template from any report of its window.
+  if (any_endpoints) {
+    key("table_templates");
+    w_.StartObject();
+    endpoint_table_template();
+    w_.EndObject();
+  }
 
   key("controls");
   w_.StartObject();

@@ -85,6 +85,33 @@ TEST_F(Protocol, ProbeCheckerAcceptsTheReportAndSeesTheTraffic) {
   EXPECT_NE(out.find("scope-probe-check: ok"), std::string::npos);
 }
 
+TEST_F(Protocol, ProbeCheckerAcceptsTheReportWithEndpointTables) {
+  auto s = std::make_shared<Snapshot>(busy_snapshot());
+  for (RateSample& r : s->processes[0].recent) {
+    r.endpoints = {{"/api/users/{id}", {6, 1, 8}}, {"_OTHER", {3, 0, -1}}, {"", {1, 0, 2}}};
+    for (int i = 0; i < 12; ++i) r.endpoints["/e" + std::to_string(i)] = {0.5, 0, 1};
+  }
+  set_snapshot(s);
+  auto p = start(options());
+  std::string out;
+  const int rc = check(
+      "--expect 'test-host;4242:http_requests_per_second>0'"
+      " --expect 'test-host;4242:http_request_latency_p99_ms==8'",
+      out);
+  SKIP_WITHOUT_CHECKER(rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("scope-probe-check: ok"), std::string::npos);
+  // And the table is what the probe passed on.
+  const auto r = http_get(sock(), "/report?api_version=1&probe_id=5ca1ab1e");
+  ASSERT_TRUE(r);
+  const auto doc = parse_json(r->body);
+  const auto& latest = doc["Process"]["nodes"]["test-host;4242"]["latest"];
+  EXPECT_STREQ(latest["http_endpoint_00___template"]["value"].GetString(), "/api/users/{id}");
+  EXPECT_STREQ(latest["http_endpoint_01___template"]["value"].GetString(), "_OTHER");
+  EXPECT_TRUE(latest.HasMember("http_endpoint_09___template"));
+  EXPECT_FALSE(latest.HasMember("http_endpoint_10___template"));
+}
+
 TEST_F(Protocol, ProbeCheckerAcceptsThePauseControlAndItsShortcutReport) {
   auto p = start(options());
   std::string out;
