@@ -108,6 +108,30 @@ TEST(DaemonExporters, PrometheusScrapesExactCountsAndANonZeroRate) {
       30s, 250ms));
   EXPECT_EQ(counts, served);
   EXPECT_EQ(nginx.access_log_statuses(), (std::map<int, std::uint64_t>{{200, 30}, {404, 12}, {503, 6}}));
+
+  // The same exchanges by endpoint, as Prometheus stored them.
+  std::map<std::string, double> by_template;
+  for (const auto& s : prometheus.query("sum by (url_template) (http_server_requests_total" +
+                                        selector + ")"))
+    by_template[s.labels.at("url_template")] = s.value;
+  EXPECT_EQ(by_template,
+            (std::map<std::string, double>{{"/ok", 30}, {"/missing", 12}, {"/unavailable", 6}}));
+}
+
+TEST(DaemonExporters, UrlTemplatesOffGivesSeriesWithoutTheLabel) {
+  REQUIRE_ROOT();
+  TempDir dir;
+  Daemon daemon({"--url-templates", "off"});
+  NginxServer nginx;
+  const int worker = nginx.worker_pids().at(0);
+  requests(nginx.url("/ok?a=1"), 3, dir);
+  requests(nginx.url("/missing/42"), 2, dir);
+  const std::map<int, std::uint64_t> served = {{200, 3}, {404, 2}};
+  EXPECT_TRUE(wait_until([&] { return daemon.requests_by_status(worker) == served; }, 15s, 100ms))
+      << daemon.get("/metrics");
+  const std::string text = daemon.get("/metrics");
+  EXPECT_NE(text.find("process_pid=\"" + std::to_string(worker) + "\""), std::string::npos);
+  EXPECT_EQ(text.find("url_template=\""), std::string::npos) << text;
 }
 
 }  // namespace

@@ -46,19 +46,19 @@ TEST_F(LatencyTest, DelayedResponsesLandInTheirBucket) {
     return b;
   };
 
-  const SeriesStats& a = series.at({Method::Get, 200, false, "/status/200"});
+  const SeriesStats& a = series.at({Method::Get, 200, false, "/status/{id}"});
   EXPECT_EQ(a.count, 3u);
   EXPECT_EQ(a.latency_count, 3u);
   EXPECT_EQ(a.buckets, only_bucket(0.25, 3));
   EXPECT_GE(a.latency_sum_ns, 3u * 120'000'000u);
 
-  const SeriesStats& b = series.at({Method::Get, 201, false, "/status/201"});
+  const SeriesStats& b = series.at({Method::Get, 201, false, "/status/{id}"});
   EXPECT_EQ(b.count, 2u);
   EXPECT_EQ(b.latency_count, 2u);
   EXPECT_EQ(b.buckets, only_bucket(0.5, 2));
   EXPECT_GE(b.latency_sum_ns, 2u * 300'000'000u);
 
-  const SeriesStats& d = series.at({Method::Get, 202, false, "/status/202"});
+  const SeriesStats& d = series.at({Method::Get, 202, false, "/status/{id}"});
   EXPECT_EQ(d.count, 4u);
   EXPECT_EQ(d.latency_count, 4u);
   std::uint64_t above_50ms = 0;

@@ -28,13 +28,14 @@ std::string hex_id(int i) {
 
 class UrlTemplateTest : public KernelTest {
  protected:
-  // The access log's exchanges of `worker` as template_counts() names them.
-  static Counts logged(const NginxServer& ng, pid_t worker) {
+  // The access log's exchanges of `worker` as template_counts() names them
+  // (`scheme` " https" when they all came over TLS).
+  static Counts logged(const NginxServer& ng, pid_t worker, const std::string& scheme = "") {
     Counts out;
     for (const auto& e : ng.access_log()) {
       if (e.pid != worker || !e.completed) continue;
       const std::string line = e.method + " " + e.uri + " HTTP/1.1\r";
-      out[e.method + " " + std::to_string(e.status) + " " +
+      out[e.method + " " + std::to_string(e.status) + scheme + " " +
           hs_ref::url_template(line, HTTP_TMPL_PATH, e.method == "CONNECT")] += 1;
     }
     return out;
@@ -91,6 +92,22 @@ TEST_F(UrlTemplateTest, ShapesOfTargetsMatchTheAccessLog) {
   EXPECT_EQ(want.count("GET 404 /api/users/{id}"), 1u);
   EXPECT_EQ(template_counts(worker).at("GET 404 /api/users/{id}"), 2u);
   EXPECT_EQ(template_counts(worker).at("GET 200 /ok"), 2u);
+}
+
+TEST_F(UrlTemplateTest, HttpsCountsByTemplateToo) {
+  NginxServer ng({.tls = true});
+  const pid_t worker = ng.worker_pids().at(0);
+  std::vector<std::string> urls;
+  for (int i = 0; i < 30; ++i)
+    urls.push_back(ng.tls_url(i % 3 ? "/api/orders/" + std::to_string(500 + i) + "/lines"
+                                    : "/ok?i=" + std::to_string(i)));
+  const auto r = curl(urls, {"--insecure"});
+  ASSERT_EQ(r.codes.size(), urls.size());
+  ASSERT_TRUE(ng.wait_access_log_lines(urls.size()));
+  const Counts want = logged(ng, worker, " https");
+  ASSERT_TRUE(counted(worker, urls.size()));
+  EXPECT_EQ(template_counts(worker), want) << drops();
+  EXPECT_EQ(want.at("GET 404 https /api/orders/{id}/lines"), 20u);
 }
 
 TEST_F(UrlTemplateTest, AbsoluteAndAsteriskFormsPipelinedAndCut) {
