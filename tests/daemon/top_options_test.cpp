@@ -22,6 +22,7 @@ TEST(TopOptions, Defaults) {
   EXPECT_EQ(o->limit, 20u);
   EXPECT_FALSE(o->plain);
   EXPECT_EQ(o->cgroup, "");
+  EXPECT_EQ(o->endpoints_pid, 0u);
 }
 
 TEST(TopOptions, Values) {
@@ -32,6 +33,8 @@ TEST(TopOptions, Values) {
   EXPECT_TRUE(o->plain);
   EXPECT_EQ(o->cgroup, "/sys/fs/cgroup");
   EXPECT_EQ(parse({"--once"})->iterations, 1u);
+  EXPECT_EQ(parse({"--endpoints", "4242"})->endpoints_pid, 4242u);
+  EXPECT_EQ(parse({"--endpoints=4294967295"})->endpoints_pid, 4294967295u);
   EXPECT_TRUE(parse({"-h"})->help);
   EXPECT_TRUE(parse({"--help"})->help);
 }
@@ -43,6 +46,10 @@ TEST(TopOptions, Errors) {
                                                {"--limit", "-1"},
                                                {"--limit=2x"},
                                                {"--cgroup="},
+                                               {"--endpoints"},
+                                               {"--endpoints", "0"},
+                                               {"--endpoints", "nginx"},
+                                               {"--endpoints=4294967296"},
                                                {"--metrics-address", "1:2"},
                                                {"check"}}) {
     std::string error;
@@ -54,8 +61,8 @@ TEST(TopOptions, Errors) {
 
 TEST(TopOptions, UsageListsEveryOption) {
   const std::string u = top_usage();
-  for (const char* flag :
-       {"--iterations N", "--once", "--limit N", "--plain", "--cgroup DIR", "-h, --help"})
+  for (const char* flag : {"--iterations N", "--once", "--limit N", "--endpoints PID", "--plain",
+                           "--cgroup DIR", "-h, --help"})
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
 }
 

@@ -178,5 +178,96 @@ TEST_F(TopView, WidthCutsEveryLine) {
     EXPECT_LE(l.size(), 20u) << l;
 }
 
+// A process whose last sample (at kNow - age) answered these endpoints.
+ProcessSnapshot endpoints_process(std::uint32_t pid, std::map<std::string, EndpointRate> endpoints,
+                                  std::chrono::milliseconds age = 0ms) {
+  ProcessSnapshot p;
+  p.info.pid = pid;
+  p.info.comm = "api";
+  RateSample last;
+  last.at = kNow - age;
+  for (const auto& [name, e] : endpoints) last.requests_per_second += e.requests_per_second;
+  last.responses_per_second[200] = last.requests_per_second;
+  last.endpoints = std::move(endpoints);
+  p.recent = {last};
+  return p;
+}
+
+TopViewOptions endpoints_of(std::uint32_t pid) {
+  TopViewOptions o;
+  o.endpoints_pid = pid;
+  return o;
+}
+
+TEST_F(TopView, EndpointViewBusiestFirst) {
+  const Snapshot s = snapshot({endpoints_process(42, {{"/api/users/{id}", {80, 2, 12.25}},
+                                                      {"/healthz", {5, 0, 0.0421}},
+                                                      {"_OTHER", {10, 10, 2345.6}},
+                                                      {"", {5, 0, -1}}})});
+  const auto rows = top_endpoint_rows(s.processes[0], kNow, {});
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].url_template, "/api/users/{id}");
+  EXPECT_EQ(rows[1].url_template, "_OTHER");
+  EXPECT_EQ(rows[2].url_template, "");  // ties by template: "" before "/healthz"
+  EXPECT_EQ(rows[3].url_template, "/healthz");
+
+  const auto l = lines(render_top(s, endpoints_of(42)));
+  ASSERT_EQ(l.size(), 6u);
+  EXPECT_EQ(l[0], "http-statistics top  22:13:20  pid 42 api  4 endpoints  100.0 req/s");
+  EXPECT_EQ(l[1], "    REQ/S     5XX/S   P99 MS  ENDPOINT");
+  EXPECT_EQ(l[2], "     80.0       2.0    12.25  /api/users/{id}");
+  EXPECT_EQ(l[3], "     10.0      10.0     2346  _OTHER");
+  EXPECT_EQ(l[4], "      5.0       0.0        -  (no template)");
+  EXPECT_EQ(l[5], "      5.0       0.0    0.042  /healthz");
+}
+
+TEST_F(TopView, EndpointViewLimitSaysHowManyMore) {
+  std::map<std::string, EndpointRate> many;
+  for (int i = 1; i <= 5; ++i) many["/e" + std::to_string(i)] = {double(i), 0, 1};
+  TopViewOptions o = endpoints_of(42);
+  o.limit = 2;
+  const auto l = lines(render_top(snapshot({endpoints_process(42, many)}), o));
+  ASSERT_EQ(l.size(), 5u);
+  EXPECT_EQ(l[0], "http-statistics top  22:13:20  pid 42 api  5 endpoints  15.0 req/s");
+  EXPECT_EQ(l[2].substr(l[2].size() - 3), "/e5");
+  EXPECT_EQ(l[3].substr(l[3].size() - 3), "/e4");
+  EXPECT_EQ(l[4], "(3 more not shown)");
+}
+
+TEST_F(TopView, EndpointViewSaysWhyItIsEmpty) {
+  const auto third = [](const Snapshot& s, std::uint32_t pid) {
+    return lines(render_top(s, endpoints_of(pid))).at(2);
+  };
+  EXPECT_EQ(third(snapshot({}), 42), "(no HTTP traffic seen from pid 42)");
+  ProcessSnapshot gone = endpoints_process(42, {{"/a", {1, 0, 1}}});
+  gone.info.exited = true;
+  EXPECT_EQ(third(snapshot({gone}), 42), "(pid 42 has exited)");
+  ProcessSnapshot paused = endpoints_process(42, {});
+  paused.info.paused = true;
+  EXPECT_EQ(third(snapshot({paused}), 42), "(counting is paused for pid 42)");
+  EXPECT_EQ(third(snapshot({endpoints_process(42, {})}), 42), "(no requests in the last second)");
+  // The newest sample is 10 s old: not the last second.
+  EXPECT_EQ(third(snapshot({endpoints_process(42, {{"/a", {9, 0, 1}}}, 10s)}), 42),
+            "(no requests in the last second)");
+  EXPECT_EQ(lines(render_top(snapshot({}), endpoints_of(42)))[0],
+            "http-statistics top  22:13:20  pid 42  0 endpoints  0.0 req/s");
+}
+
+TEST_F(TopView, EndpointViewTemplatesArePrintableAndCutToTheWidth) {
+  TopViewOptions o = endpoints_of(42);
+  o.width = 40;
+  const std::string text = render_top(
+      snapshot({endpoints_process(42, {{"/a\x1b[2J/" + std::string(60, 'x'), {1, 0, 1}}})}), o);
+  for (const auto& l : lines(text)) EXPECT_LE(l.size(), 40u) << l;
+  EXPECT_NE(text.find("/a?[2J/xx"), std::string::npos) << text;
+  for (const char c : text) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << int(c);
+}
+
+TEST_F(TopView, BusiestPidIsTheTablesFirstRow) {
+  EXPECT_EQ(busiest_pid(snapshot({}), {}), 0u);
+  const Snapshot s = snapshot({process(3, "a", {{200, 1}}), process(9, "b", {{200, 7}})});
+  EXPECT_EQ(busiest_pid(s, {}), 9u);
+}
+
 }  // namespace
 }  // namespace hs

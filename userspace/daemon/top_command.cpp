@@ -39,9 +39,9 @@ class Fd {
   int fd_;
 };
 
-enum class Wake { Tick, Redraw, Quit };
+enum class Wake { Tick, Redraw, Quit, ToggleEndpoints };
 
-// Sleeps until `deadline`, a stop signal, a resize or the q key.
+// Sleeps until `deadline`, a stop signal, a resize, the q key or the e key.
 Wake wait_for(SteadyClock::time_point deadline, int signal_fd, bool keys) {
   for (;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now());
@@ -60,6 +60,8 @@ Wake wait_for(SteadyClock::time_point deadline, int signal_fd, bool keys) {
         keys = false;  // stdin closed: stop reading it
       else if (c == 'q' || c == 'Q')
         return Wake::Quit;
+      else if (c == 'e' || c == 'E')
+        return Wake::ToggleEndpoints;
     }
   }
 }
@@ -103,6 +105,7 @@ int run_top(const std::vector<std::string>& args) {
   std::optional<TerminalScreen> screen;
   if (!options->plain && !options->iterations && isatty(STDOUT_FILENO)) screen.emplace();
   TopViewOptions view;
+  view.endpoints_pid = options->endpoints_pid;
   auto draw = [&](const Snapshot& snapshot) {
     if (!screen) {
       view.limit = options->limit;
@@ -122,6 +125,15 @@ int run_top(const std::vector<std::string>& args) {
   for (;;) {
     const Wake wake = wait_for(next, signal_fd.get(), screen && screen->reads_keys());
     if (wake == Wake::Quit) break;
+    if (wake == Wake::ToggleEndpoints) {
+      // The view stays on the process picked now, not on whichever is
+      // busiest later: rows that changed process every second would be
+      // unreadable. With no traffic there is no process to pick.
+      const auto snapshot = aggregator.snapshot();
+      view.endpoints_pid = view.endpoints_pid ? 0 : busiest_pid(*snapshot, view);
+      if (!draw(*snapshot)) break;
+      continue;
+    }
     if (wake == Wake::Redraw) {
       if (screen && !draw(*aggregator.snapshot())) break;
       continue;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ struct TopOptions {
   std::size_t limit = 20;      // processes shown (in a terminal, also what fits)
   bool plain = false;          // plain text even on a terminal
   std::string cgroup;          // "" = the cgroup v2 mount
+  // --endpoints PID: start on that process's endpoint view; 0: on the table.
+  std::uint32_t endpoints_pid = 0;
 };
 
 // Parses the arguments after "top"; on error returns nullopt and sets `error`
