@@ -33,8 +33,8 @@ std::shared_ptr<const Snapshot> traffic(std::uint64_t ok_count) {
   auto s = std::make_shared<Snapshot>();
   for (std::uint32_t pid = 100; pid < 120; ++pid) {
     auto p = process(pid, "srv" + std::to_string(pid), pid % 2 ? "" : "c0ffee");
-    p.series[{Method::Get, 200}] = series_stats(ok_count, {1, 2, 3}, 5'000'000);
-    p.series[{Method::Post, 500}] = series_stats(2);
+    p.series[{Method::Get, 200, false, ""}] = series_stats(ok_count, {1, 2, 3}, 5'000'000);
+    p.series[{Method::Post, 500, false, ""}] = series_stats(2);
     s->processes.push_back(std::move(p));
   }
   return s;

@@ -210,8 +210,8 @@ std::map<std::string, std::string> probe_ids_of_nodes_with_controls(
 
 TEST_F(Protocol, EveryNodeWithControlsNamesTheProbeOfTheQuery) {
   auto p = start(options());
-  for (const std::string& probe : {"5ca1ab1e", "0123456789abcdef"}) {
-    const auto r = http_get(sock(), "/report?api_version=1&probe_id=" + probe);
+  for (const char* probe : {"5ca1ab1e", "0123456789abcdef"}) {
+    const auto r = http_get(sock(), std::string("/report?api_version=1&probe_id=") + probe);
     ASSERT_TRUE(r);
     const auto d = parse_json(r->body);
     EXPECT_EQ(probe_ids_of_nodes_with_controls(d),
