@@ -1,5 +1,7 @@
 #include "daemon_process.h"
 
+#include "metrics_text.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,21 +95,7 @@ std::string Daemon::get(const std::string& path) const {
 }
 
 std::map<int, std::uint64_t> Daemon::requests_by_status(int pid) const {
-  std::map<int, std::uint64_t> out;
-  const std::string text = get("/metrics");
-  static const std::regex series(R"(^http_server_requests_total\{([^}]*)\} (\d+))");
-  static const std::regex status(R"re(http_response_status_code="(\d+)")re");
-  const std::string want_pid = "process_pid=\"" + std::to_string(pid) + "\"";
-  std::istringstream in(text);
-  std::string l;
-  std::smatch m, s;
-  while (std::getline(in, l)) {
-    if (!std::regex_search(l, m, series)) continue;
-    const std::string labels = m[1];
-    if (labels.find(want_pid) == std::string::npos) continue;
-    if (std::regex_search(labels, s, status)) out[std::stoi(s[1])] += std::stoull(m[2]);
-  }
-  return out;
+  return hs::test::requests_by_status(get("/metrics"), pid);
 }
 
 }  // namespace hs::test

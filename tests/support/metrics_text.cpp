@@ -19,7 +19,9 @@ std::string sample_value(const std::string& text, const std::string& name,
 }
 
 std::map<int, std::uint64_t> requests_by_status(const std::string& text, pid_t pid) {
-  static const std::regex series(R"(^http_server_requests_total\{([^}]*)\} (\d+))");
+  // Label values may hold braces (url_template="/users/{id}"): the labels
+  // end at the last "} ".
+  static const std::regex series(R"(^http_server_requests_total\{(.*)\} (\d+)$)");
   static const std::regex status(R"re(http_response_status_code="(\d+)")re");
   const std::string want_pid = "process_pid=\"" + std::to_string(pid) + "\"";
   std::map<int, std::uint64_t> out;
