@@ -38,6 +38,7 @@ class Bench:
                 f.write(text)
             self.scripts[name] = path
         self.started = 0  # daemons and bpftrace instances, for unique dirs
+        self.last_log_tail = []  # the last run's last access log lines
 
     @property
     def nginx(self):
@@ -109,6 +110,8 @@ class Bench:
             raise SetupError(f"wrk failed ({code}): {read_file(out_path + '.err').strip()}")
         server.wait_log_settled()
         logged = server.log_since(offset)
+        # Kept out of the record: only a run that is not exact reports it.
+        self.last_log_tail = logged.pop("tail")
         requests = logged["lines"]
         busy = (machine1[0] - machine0[0]) / CLK_TCK
         wrk = parse_wrk(read_file(out_path))

@@ -313,8 +313,10 @@ def exactness_lines(runs):
         "",
         "Engine: `http_server_requests_total{process_pid=<worker>}` from the daemon's /metrics, "
         "summed by `http_response_status_code`, after minus before the run. nginx: access log lines "
-        "of that run with `$request_completion` = OK (a request read while wrk closed its "
-        "connections is logged without it; its response never left, so it is not counted). "
+        "of that run whose response's status line left the socket: `$request_completion` = OK, "
+        "or `$bytes_sent` of at least the status line (when wrk closes a connection while a "
+        "body is on its way, the response is logged without OK but the engine rightly counts "
+        "it; a response of which nothing left is not counted, \"incomplete\"). "
         "Bystander runs: every process's counts, which must stay unchanged (nothing served "
         "in the engine's cgroup).",
         "",
@@ -326,7 +328,7 @@ def exactness_lines(runs):
                 "logged",
                 "nginx completed, by status",
                 "engine, by status",
-                "incomplete (not sent)",
+                "incomplete (status line not sent)",
                 "pipelined lines",
                 "exact",
             ]

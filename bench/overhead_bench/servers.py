@@ -58,7 +58,11 @@ class Nginx:
             "http {\n"
             # $request_completion is "OK" only for responses sent in full: a request
             # read while wrk was closing its connections is logged without it.
-            "  log_format bench '$status $request_completion $pipe';\n"
+            # $bytes_sent: a response not sent in full still counts once its status
+            # line has left. The connection and its request number tell, when a run
+            # is not exact, which connections' exchanges differ.
+            "  log_format bench '$status $request_completion $pipe $bytes_sent "
+            "$connection $connection_requests $msec';\n"
             f"  access_log {self.access_log} bench;\n"
             f"{temp_paths}"
             "  keepalive_timeout 75s;\n"
@@ -137,7 +141,19 @@ def write_static_files(directory):
             f.write(bytes(i % 251 for i in range(size)))
 
 
-# ---- the access log: '<status> <OK if the response was sent in full> <p if pipelined>'
+# ---- the access log: '<status> <OK if the response was sent in full> <p if pipelined>
+# [<bytes sent>] ...' (the Python app writes H for "status line sent, not the body")
+
+# "HTTP/1.1 200": what has to leave the socket for the engine to count a response.
+STATUS_LINE_BYTES = 12
+
+
+def status_line_sent(parts):
+    """Whether a line's response got its status line out, sent in full or not: the
+    client may close while the body is on its way (wrk does at the end of a run)."""
+    if parts[1] in ("OK", "H"):
+        return True
+    return len(parts) > 3 and parts[3].isdigit() and int(parts[3]) >= STATUS_LINE_BYTES
 
 
 def log_offset(path):
@@ -170,11 +186,13 @@ def log_since(path, offset):
         if len(parts) < 3:
             continue
         status, completion, pipe = parts[0], parts[1], parts[2]
-        (completed if completion == "OK" else incomplete)[status] += 1
+        (completed if status_line_sent(parts) else incomplete)[status] += 1
         pipelined += pipe == "p"
     return {
         "lines": len(lines),
         "completed": dict(sorted(completed.items())),
         "incomplete": dict(sorted(incomplete.items())),
         "pipelined": pipelined,
+        # Each connection's last lines: where runs end, and where counts have differed.
+        "tail": lines[-200:],
     }

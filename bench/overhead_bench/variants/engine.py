@@ -86,6 +86,15 @@ class Daemon:
         except (urllib.error.URLError, OSError):
             return None
 
+    def notes(self):
+        """http_statistics_dropped_total by cause: what the kernel side skipped."""
+        notes = collections.Counter()
+        for line in (self.metrics() or "").splitlines():
+            m = DROPPED.match(line)
+            if m:
+                notes[m.group(1)] += int(float(m.group(2)))
+        return notes
+
     def counts(self, pid):
         """http_server_requests_total of one process (None: of all), summed by status code."""
         return requests_by_status(self.metrics() or "", pid)
@@ -99,6 +108,7 @@ class Daemon:
 
 
 SAMPLE = re.compile(r"^http_server_requests_total\{(.*)\}\s+(\S+)")
+DROPPED = re.compile(r'^http_statistics_dropped_total\{cause="(\w+)"\}\s+(\S+)')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
@@ -139,6 +149,7 @@ def traced_load(bench, daemon, seconds, workload, bpf_stats):
     # where the engine must count nothing at all).
     counted = workload.counted_pid(bench)
     before = daemon.counts(counted)
+    notes_before = daemon.notes()
     cpu0, oncpu0 = process_cpu_seconds(daemon.pid), threads_oncpu_ns(daemon.pid)
     own = daemon.prog_ids()
     with stats_window(bpf_stats, own) as bpf:
@@ -147,12 +158,24 @@ def traced_load(bench, daemon, seconds, workload, bpf_stats):
     expected = workload.expected_counts(run)
     after = settled_counts(daemon, counted, sum(expected.values()), before)
     engine = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+    notes_after = daemon.notes()
     run["exactness"] = {
         "engine": dict(sorted(engine.items())),
         "log_completed": expected,
         "log_incomplete": run.get("log", {}).get("incomplete", {}),
         "exact": engine == expected,
+        # The kernel side's own account of what it skipped or guessed in the run
+        # (unmatched responses, sequence gaps, ...): where to look when not exact.
+        "engine_notes": {
+            k: v - notes_before.get(k, 0)
+            for k, v in sorted(notes_after.items())
+            if v - notes_before.get(k, 0)
+        },
     }
+    if not run["exactness"]["exact"]:
+        # The run's own log lines (status, completion, pipelined, connection, its
+        # request number, time), so a surplus can be traced to the connections.
+        run["exactness"]["log_tail"] = bench.last_log_tail
     requests = run.get("requests_logged")
     run["daemon"] = {
         "attach_ms_logged": daemon.attach_ms_logged,

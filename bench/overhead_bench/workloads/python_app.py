@@ -43,15 +43,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def answer(self, status, document):
         body = json.dumps(document).encode()
+        completion = "-"  # the client went away before the status line left
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            # The status line has left (the engine counts the response from there);
+            # the body may still fail.
+            completion = "H"
             self.wfile.write(body)
             completion = "OK"
         except OSError:
-            completion = "-"  # the client went away: the response was not sent in full
+            pass
         # One line per request, one write, like nginx's access log.
         os.write(LOG, f"{status} {completion} .\n".encode())
         if completion != "OK":
