@@ -10,7 +10,7 @@ packages=(
   prometheus-cpp-dev libcpp-httplib-dev rapidjson-dev libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests and benchmark: real servers, real load, real Prometheus
-  nginx-light apache2 apache2-utils wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2 openssl libssl3
+  nginx-light apache2 apache2-utils wrk curl python3 prometheus bpftrace gnuplot-nox procps iproute2 openssl libssl3 iperf3
   # deployment tests: YAML manifests, systemd-analyze and a private systemd manager
   python3-yaml systemd
   # the suite's second kernel: Debian 12's own, booted in a QEMU guest

@@ -6,7 +6,10 @@ nginx's access log exactly (a plain run, a mixed-status run and a pipelined run)
 the empty-hooks runs (E on cgroup_skb, T on tc) had both of their programs
 attached, the minimal counter's run (M) had its three attached and counted what
 nginx logged, none of these programs is left loaded afterwards, and results.md,
-results.json and overhead.png are produced. Without root it is skipped (exit 77), except under
+results.json and overhead.png are produced. Then the other modes, briefly: with a
+remote-like client (wrk in its own network namespace and cgroup) on the ok, static-4k
+and python-app workloads, and the bystanders (iperf3, a busy wrk), where the engine
+must count nothing; each B run exact, every namespace, veth and cgroup removed. Without root it is skipped (exit 77), except under
 CI, where a skip would hide that it never ran.
 """
 
@@ -151,6 +154,87 @@ def check_exactness(report):
     return problems
 
 
+def run_bench(args, out, extra):
+    """overhead.py --quick with extra options; (exit code, its one results folder or None)."""
+    run = subprocess.run(
+        [sys.executable, args.script, "--quick", "--out", out, "--daemon", args.daemon] + extra,
+        capture_output=True,
+        text=True,
+        timeout=200,
+        check=False,
+    )
+    print(run.stdout + run.stderr, flush=True)
+    dirs = [os.path.join(out, d) for d in os.listdir(out)] if os.path.isdir(out) else []
+    return run.returncode, dirs[0] if len(dirs) == 1 else None
+
+
+def check_mode(result_dir, workloads):
+    """Every workload ran A and an exact B; its chart and summary are there."""
+    with open(os.path.join(result_dir, "results.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    problems = []
+    for i, w in enumerate(workloads):
+        runs = [r for r in report["runs"] if r["kind"] == "pair" and r["workload"] == w]
+        if {r["variant"] for r in runs if "skipped" not in r} < {"A", "B"}:
+            problems.append(f"{w}: no A and B runs")
+        for r in runs:
+            if "exactness" in r and not r["exactness"]["exact"]:
+                problems.append(f"{w}: not exact: {r['exactness']}")
+        ratio = report["summaries"][w]["summary"]
+        if all(m["ratios"].get("B/A", {}).get("median") is None for m in ratio.values()):
+            problems.append(f"{w}: no B/A ratio")
+        chart = "overhead.png" if i == 0 else f"overhead-{w}.png"
+        if not os.path.isfile(os.path.join(result_dir, chart)):
+            problems.append(f"{w}: no {chart}")
+    if report.get("all_exact") is not True:
+        problems.append(f"all_exact is {report.get('all_exact')}")
+    return problems
+
+
+def leftover_topology():
+    """Network namespaces and cgroups of the benchmark still there."""
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    left = [n.split()[0] for n in netns.splitlines() if n.startswith("hsb")]
+    for mount in open("/proc/self/mounts", encoding="utf-8").read().splitlines():
+        fields = mount.split()
+        if fields[2] == "cgroup2":
+            left += [d for d in os.listdir(fields[1]) if d.startswith("hs-bench-")]
+    return left
+
+
+MODES = [
+    (["--remote-client", "--workload", "ok,static-4k,python-app", "--variants", "ABE"],
+     ["ok", "static-4k", "python-app"]),
+    (["--bystanders", "--variants", "AB"], ["bulk-tcp", "busy-client"]),
+]
+
+
+def check_modes(args):
+    problems = []
+    for extra, workloads in MODES:
+        if "--bystanders" in extra and not shutil.which("iperf3"):
+            if os.environ.get("CI"):
+                problems.append("no iperf3 (scripts/install-deps.sh installs it)")
+            else:
+                print("note: --bystanders not run: no iperf3")
+            continue
+        out = tempfile.mkdtemp(prefix="hs-bench-test-")
+        try:
+            code, result_dir = run_bench(args, out, extra)
+            name = " ".join(extra[:1])
+            if result_dir is None:
+                problems.append(f"{name}: no results folder (exit code {code})")
+                continue
+            problems += [f"{name}: {p}" for p in check_mode(result_dir, workloads)]
+            if code != 0:
+                problems.append(f"{name}: overhead.py exited with {code}")
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    if leftover_topology():
+        problems.append(f"left behind: {leftover_topology()}")
+    return problems
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--script", required=True, help="bench/overhead.py")
@@ -201,6 +285,7 @@ def main():
             problems.append(f"still loaded after the benchmark: {leftover_programs()}")
         if run.returncode != 0:
             problems.append(f"overhead.py exited with {run.returncode}")
+        problems += check_modes(args)
         if problems:
             with open(os.path.join(dirs[0], "results.md"), encoding="utf-8", errors="replace") as f:
                 print(f.read())
@@ -208,7 +293,8 @@ def main():
                 fail(problem)
             return 1
         print(
-            "bench_overhead_quick: every traced run exact; results.md, results.json, overhead.png produced"
+            "bench_overhead_quick: every traced run exact, also with a remote-like client, "
+            "on static files and the Python app, and for bystanders; reports produced"
         )
         return 0
     finally:
