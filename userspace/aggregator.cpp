@@ -102,7 +102,8 @@ RateSample sample(const std::map<SeriesKey, SeriesStats>& now,
     Endpoint& e = endpoints[key.url_template];
     e.requests += n;
     if (key.status >= 500 && key.status <= 599) e.server_errors += n;
-    for (int b = 0; b < kLog2Buckets; ++b) e.buckets[b] += cur.log2_buckets[b] - prev.log2_buckets[b];
+    for (int b = 0; b < kLog2Buckets; ++b)
+      e.buckets[b] += cur.log2_buckets[b] - prev.log2_buckets[b];
   }
   s.requests_per_second = static_cast<double>(requests) / seconds;
   for (const auto& [status, n] : by_status)

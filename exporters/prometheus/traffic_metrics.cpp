@@ -75,7 +75,8 @@ void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<M
     counter.label.push_back({"http_request_method", std::string(method_name(s.key->method))});
     counter.label.push_back({"http_response_status_code", std::to_string(s.key->status)});
     counter.label.push_back({"url_scheme", std::string(url_scheme(*s.key))});
-    if (!s.key->url_template.empty()) counter.label.push_back({"url_template", s.key->url_template});
+    if (!s.key->url_template.empty())
+      counter.label.push_back({"url_template", s.key->url_template});
     counter.label.insert(counter.label.end(), shared.begin(), shared.end());
     counter.counter.value = static_cast<double>(s.stats->count);
 

@@ -58,8 +58,8 @@ Daemon::Daemon(std::vector<std::string> extra_args, std::string root)
   for (int attempt = 0; attempt < 3 && !proc_; ++attempt) {
     port_ = free_tcp_port();
     std::vector<std::string> argv = {HS_DAEMON, "--metrics-address",
-                                     "127.0.0.1:" + std::to_string(port_),
-                                     "--scope-plugins-root", plugins_root()};
+                                     "127.0.0.1:" + std::to_string(port_), "--scope-plugins-root",
+                                     plugins_root()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     SubprocessOptions o;
     o.stdout_path = dir_.file("stdout.log");
@@ -68,9 +68,8 @@ Daemon::Daemon(std::vector<std::string> extra_args, std::string root)
     const bool up = wait_until(
         [&] {
           struct stat st {};
-          return proc_->exited() ||
-                 (wait_for_tcp(port_, std::chrono::milliseconds(50)) &&
-                  ::stat(socket_path().c_str(), &st) == 0);
+          return proc_->exited() || (wait_for_tcp(port_, std::chrono::milliseconds(50)) &&
+                                     ::stat(socket_path().c_str(), &st) == 0);
         },
         std::chrono::seconds(20));
     if (!up || proc_->exited()) {

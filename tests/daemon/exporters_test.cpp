@@ -18,13 +18,14 @@ using namespace std::chrono_literals;
 
 // curl in a loop until stopped: traffic whose rate, not count, matters.
 Subprocess steady_load(const std::string& url) {
-  return Subprocess({"sh", "-c",
-                     "while :; do curl -s -o /dev/null '" + url + "'; sleep 0.05; done"});
+  return Subprocess(
+      {"sh", "-c", "while :; do curl -s -o /dev/null '" + url + "'; sleep 0.05; done"});
 }
 
 void requests(const std::string& url, int n, const TempDir& dir) {
   for (int i = 0; i < n; ++i)
-    ASSERT_TRUE(run({"curl", "-s", "-o", "/dev/null", url}, dir.path(), 30s).status.exited_normally());
+    ASSERT_TRUE(
+        run({"curl", "-s", "-o", "/dev/null", url}, dir.path(), 30s).status.exited_normally());
 }
 
 TEST(DaemonExporters, ScopeProbeSeesTheRateAndPausesAndResumesCounting) {
@@ -38,8 +39,8 @@ TEST(DaemonExporters, ScopeProbeSeesTheRateAndPausesAndResumesCounting) {
   ASSERT_TRUE(wait_until([&] { return daemon.requests_by_status(worker)[200] > 0; }, 10s, 100ms));
 
   auto probe = [&](std::vector<std::string> extra) {
-    std::vector<std::string> argv = {HS_SCOPE_PROBE_CHECK, "--root", daemon.plugins_root(),
-                                     "--polls", "2", "--interval", "1"};
+    std::vector<std::string> argv = {
+        HS_SCOPE_PROBE_CHECK, "--root", daemon.plugins_root(), "--polls", "2", "--interval", "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv, dir.path(), 60s);
   };
@@ -62,8 +63,8 @@ TEST(DaemonExporters, ScopeProbeSeesTheRateAndPausesAndResumesCounting) {
 
   const RunResult resume = probe({"--control", node + ":http_resume"});
   ASSERT_TRUE(resume.status.exited_normally()) << resume.out;
-  EXPECT_TRUE(wait_until([&] { return daemon.requests_by_status(worker)[200] > after + 5; }, 10s,
-                         100ms))
+  EXPECT_TRUE(
+      wait_until([&] { return daemon.requests_by_status(worker)[200] > after + 5; }, 10s, 100ms))
       << "counting did not resume";
 }
 
@@ -89,7 +90,8 @@ TEST(DaemonExporters, PrometheusScrapesExactCountsAndANonZeroRate) {
   const std::string selector = "{process_pid=\"" + pid + "\"}";
   EXPECT_TRUE(wait_until(
       [&] {
-        const auto r = prometheus.query("sum(rate(http_server_requests_total" + selector + "[5s]))");
+        const auto r =
+            prometheus.query("sum(rate(http_server_requests_total" + selector + "[5s]))");
         return !r.empty() && r[0].value > 0;
       },
       15s, 250ms))
@@ -107,12 +109,13 @@ TEST(DaemonExporters, PrometheusScrapesExactCountsAndANonZeroRate) {
       },
       30s, 250ms));
   EXPECT_EQ(counts, served);
-  EXPECT_EQ(nginx.access_log_statuses(), (std::map<int, std::uint64_t>{{200, 30}, {404, 12}, {503, 6}}));
+  EXPECT_EQ(nginx.access_log_statuses(),
+            (std::map<int, std::uint64_t>{{200, 30}, {404, 12}, {503, 6}}));
 
   // The same exchanges by endpoint, as Prometheus stored them.
   std::map<std::string, double> by_template;
-  for (const auto& s : prometheus.query("sum by (url_template) (http_server_requests_total" +
-                                        selector + ")"))
+  for (const auto& s :
+       prometheus.query("sum by (url_template) (http_server_requests_total" + selector + ")"))
     by_template[s.labels.at("url_template")] = s.value;
   EXPECT_EQ(by_template,
             (std::map<std::string, double>{{"/ok", 30}, {"/missing", 12}, {"/unavailable", 6}}));

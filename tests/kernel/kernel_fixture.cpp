@@ -88,8 +88,9 @@ std::string KernelTest::untimed(pid_t pid) {
   std::string out;
   for (const auto& [key, stats] : series(pid))
     if (stats.latency_count != stats.count)
-      out += series_name(key) + " " + key.url_template + ": " + std::to_string(stats.latency_count) + " of " +
-             std::to_string(stats.count) + " timed; ";
+      out += series_name(key) + " " + key.url_template + ": " +
+             std::to_string(stats.latency_count) + " of " + std::to_string(stats.count) +
+             " timed; ";
   return out;
 }
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "http_statistics.h"
 #include "kernel_fixture.h"
 #include "nginx_server.h"
 #include "raw_connection.h"
 #include "reference_template.h"
-#include "http_statistics.h"
 #include "url_template.h"
 #include "url_templates.h"
 #include "wait.h"
@@ -114,8 +114,8 @@ TEST_F(UrlTemplateTest, AbsoluteAndAsteriskFormsPipelinedAndCut) {
   NginxServer ng;
   const pid_t worker = ng.worker_pids().at(0);
   // Sent as written (curl would rewrite them): pipelined in one write, then
-  // the same cut into single bytes, then an HTTP/1.0 request. What each kind's template is comes from
-  // the line sent, which is what the kernel reads; its status from the log.
+  // the same cut into single bytes, then an HTTP/1.0 request. What each kind's template is comes
+  // from the line sent, which is what the kernel reads; its status from the log.
   struct Kind {
     std::string method, target, in_log, url_template;
   };
@@ -172,10 +172,18 @@ TEST_F(UrlTemplateTest, TenThousandIdsLandInAHandfulOfTemplates) {
   std::vector<std::string> urls;
   for (int i = 0; i < 10000; ++i) {
     switch (i % 4) {
-      case 0: urls.push_back(ng.url("/api/users/" + std::to_string(100000 + i))); break;
-      case 1: urls.push_back(ng.url("/api/users/" + std::to_string(i) + "/orders?page=2")); break;
-      case 2: urls.push_back(ng.url("/items/" + hex_id(i))); break;
-      default: urls.push_back(ng.url("/ok?id=" + std::to_string(i))); break;
+      case 0:
+        urls.push_back(ng.url("/api/users/" + std::to_string(100000 + i)));
+        break;
+      case 1:
+        urls.push_back(ng.url("/api/users/" + std::to_string(i) + "/orders?page=2"));
+        break;
+      case 2:
+        urls.push_back(ng.url("/items/" + hex_id(i)));
+        break;
+      default:
+        urls.push_back(ng.url("/ok?id=" + std::to_string(i)));
+        break;
     }
   }
   const auto r = curl(urls, {"--globoff"});

@@ -72,8 +72,7 @@ TEST(Options, UrlTemplatesAreOnWithABoundThatCanBeSet) {
   for (const char* bad : {"0", "1025", "-3", "12x", ""}) {
     e.clear();
     EXPECT_FALSE(parse({"--max-url-templates", bad}, &e)) << bad;
-    EXPECT_NE(e.find("--max-url-templates wants a number from 1 to 1024"), std::string::npos)
-        << e;
+    EXPECT_NE(e.find("--max-url-templates wants a number from 1 to 1024"), std::string::npos) << e;
   }
   EXPECT_FALSE(parse({"--url-templates", "yes"}, &e));
   EXPECT_NE(e.find("--url-templates wants on or off"), std::string::npos);

@@ -20,9 +20,9 @@ struct DaemonOptions {
   std::string scope_plugins_root = "/var/run/scope/plugins";  // "off": no Scope plugin
   std::string scope_plugin_id = "http-statistics";
   std::chrono::seconds exit_grace{60};
-  std::string cgroup;  // "" = the cgroup v2 mount
-  bool tls = true;     // count HTTPS through uprobes on OpenSSL 3 (libssl.so.3)
-  bool url_templates = true;            // the url_template label (docs/design.md)
+  std::string cgroup;                    // "" = the cgroup v2 mount
+  bool tls = true;                       // count HTTPS through uprobes on OpenSSL 3 (libssl.so.3)
+  bool url_templates = true;             // the url_template label (docs/design.md)
   std::uint32_t max_url_templates = 64;  // per process, then _OTHER
   // Where container and pod names are read from; "" (flag value "off") = not.
   std::string k8s_pods_dir = "/var/log/pods";
