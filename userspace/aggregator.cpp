@@ -225,7 +225,7 @@ void Aggregator::refresh_locked(Clock::time_point now) {
   for (auto& [id, p] : processes_) p->moved.clear();
   for (const auto& e : engine_.read_stats()) {
     Process& p = process_for(e.key.pid, e.key.start_ns, now);
-    const KernelKey key{{e.key.method, e.key.status, e.key.tls}, e.key.url_template};
+    const KernelKey key{{e.key.method, e.key.status, e.key.tls, {}}, e.key.url_template};
     const auto [slot, fresh] = p.kernel.try_emplace(key, e.stats);
     p.moved[key] = fresh || slot->second.count != e.stats.count;
     if (fresh && key.url_template > HTTP_TMPL_OTHER && !p.template_names.contains(key.url_template))
@@ -310,13 +310,13 @@ void Aggregator::fold_quiet_series(Process& p) {
                       k.url_template});
   if (keys.empty()) return;
   for (const auto& e : engine_.take_stats(keys)) {
-    const KernelKey k{{e.key.method, e.key.status, e.key.tls}, e.key.url_template};
+    const KernelKey k{{e.key.method, e.key.status, e.key.tls, {}}, e.key.url_template};
     add(p.base[named(k, p.template_names)], e.stats);
     p.kernel.erase(k);
   }
   // A series that could not be taken keeps the value last read.
   for (const auto& k : keys) {
-    const KernelKey key{{k.method, k.status, k.tls}, k.url_template};
+    const KernelKey key{{k.method, k.status, k.tls, {}}, k.url_template};
     if (const auto entry = p.kernel.find(key); entry != p.kernel.end()) {
       add(p.base[named(key, p.template_names)], entry->second);
       p.kernel.erase(entry);

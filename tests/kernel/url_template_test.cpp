@@ -2,6 +2,8 @@
 // template) must equal nginx's access log, with each logged $request_uri
 // templated by the test's own reading of the rules (tests/parser/
 // reference_template.h), not by the kernel's code.
+#include <linux/types.h>
+
 #include <cstdio>
 #include <set>
 #include <string>
