@@ -135,7 +135,7 @@ def check_prerequisites(args):
         raise SetupError(
             "missing tools: " + ", ".join(missing) + " (scripts/install-deps.sh installs them)"
         )
-    if set("BS") & set(args.variants) and not os.access(args.daemon, os.X_OK):
+    if set("BUS") & set(args.variants) and not os.access(args.daemon, os.X_OK):
         raise SetupError(
             f"no daemon at {args.daemon}: build it (cmake --build build --target "
             "http-statistics) or pass --daemon PATH"

@@ -16,7 +16,7 @@ from .readings import (
     process_oncpu_ns,
 )
 from .servers import Nginx
-from .wrk import MIXED_LUA, PIPELINED_LUA, parse_wrk, wrk_command
+from .wrk import MIXED_LUA, PIPELINED_LUA, TEMPLATES_LUA, parse_wrk, wrk_command
 
 
 class Bench:
@@ -32,7 +32,11 @@ class Bench:
         self.nginx_cpu, self.wrk_cpu = (0, 1) if pin else (None, None)
         self.servers = {}
         self.scripts = {}
-        for name, text in (("mixed", MIXED_LUA), ("pipelined", PIPELINED_LUA)):
+        for name, text in (
+            ("mixed", MIXED_LUA),
+            ("pipelined", PIPELINED_LUA),
+            ("templates", TEMPLATES_LUA),
+        ):
             path = os.path.join(workdir, f"{name}.lua")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)

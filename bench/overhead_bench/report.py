@@ -160,7 +160,8 @@ def setup_lines(cfg, env):
         f"nginx, wrk, the daemon and bpftrace at nice {cfg['nice']}",
         "- topology: " + topology_sentence(cfg["topology"]),
         "- A: untraced. B: `http-statistics` started before the run (attached, /metrics answering) and "
-        "stopped with SIGTERM after it. C: a bpftrace script on `sys_enter_recvfrom` and "
+        "stopped with SIGTERM after it. U: the same with `--url-templates off`; S: the same with "
+        "HS_BPF_LOOP=off. C: a bpftrace script on `sys_enter_recvfrom` and "
         "`sys_enter_writev` (status from the first iovec). E: two programs that only return 1 "
         "(`hs_empty_in`, `hs_empty_out`) on cgroup_skb ingress and egress of the cgroup the "
         "engine attaches to, through BPF links like the engine's. M: `bench/minimal` on the same "
@@ -487,7 +488,7 @@ def environment(args):
         "bpf_stats_enabled_at_start": read_file(BpfStatsEnabled.PATH).strip(),
         # Other work on the machine competes with nginx and wrk: worth knowing.
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "daemon": os.path.abspath(args.daemon) if set("BS") & set(args.variants) else None,
+        "daemon": os.path.abspath(args.daemon) if set("BUS") & set(args.variants) else None,
     }
 
 

@@ -77,6 +77,8 @@ class Nginx:
             )
             + 
             '    location = /ok { return 200 "ok"; }\n'
+            # The templates-50 workload's paths: /ok's answer under 50 URL templates.
+            '    location /t/ { return 200 "ok"; }\n'
             # Files from the page cache to the socket without a copy, as static sites do.
             f"    location /static/ {{ alias {d}/static/; sendfile on; }}\n"
             "    location = /missing { return 404; }\n"

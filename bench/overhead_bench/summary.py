@@ -104,6 +104,8 @@ def ratio_keys(variants):
     keys = [(v, "A") for v in variants if v != "A"]
     keys += [(v, "E") for v in "BM" if v in variants and "E" in variants]
     keys += [("S", "B")] if "S" in variants and "B" in variants else []
+    # What URL templates cost: the engine with them over the engine without.
+    keys += [("B", "U")] if "U" in variants and "B" in variants else []
     return keys + ([("B", "M")] if "B" in variants and "M" in variants else [])
 
 

@@ -36,6 +36,23 @@ request = function() return batch end
 )
 
 
+# Distinct URL templates of the templates-50 workload: words, no identifiers.
+TEMPLATE_PATHS = 50
+
+TEMPLATES_LUA = """
+-- Cycles through %d paths, each its own URL template (words: nothing becomes {id}).
+local paths = {}
+for i = 0, %d do
+  paths[i + 1] = "/t/" .. string.char(97 + i // 26, 97 + i %% 26)
+end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, paths[n %% #paths + 1])
+end
+""" % (TEMPLATE_PATHS, TEMPLATE_PATHS - 1)
+
+
 def wrk_command(url, seconds, connections, cpu, script, nice, netns=None):
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
     if script:

@@ -18,7 +18,7 @@ class Variant:
 
 
 # Columns and rotation follow this order.
-ORDER = "ABSCEMT"
+ORDER = "ABUSCEMT"
 MODULES = ("untraced", "engine", "bpftrace", "empty", "minimal")
 
 

@@ -23,10 +23,11 @@ class Daemon:
     # urllib would send even 127.0.0.1 through an http_proxy from the environment.
     _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def __init__(self, binary, workdir, index, nice=0, env=None, cgroup=None):
+    def __init__(self, binary, workdir, index, nice=0, env=None, cgroup=None, args=()):
         self.dir = os.path.join(workdir, f"daemon-{index}")
         self.nice = nice
         self.cgroup = cgroup
+        self.args = list(args)
         self.env = dict(os.environ, **(env or {}))
         os.makedirs(self.dir)
         self.stderr = os.path.join(self.dir, "stderr")
@@ -53,7 +54,8 @@ class Daemon:
                     os.path.join(self.dir, "plugins"),
                 ]
                 # Attached to a cgroup, only its processes' sockets run the programs.
-                + (["--cgroup", self.cgroup] if self.cgroup else []),
+                + (["--cgroup", self.cgroup] if self.cgroup else [])
+                + self.args,
                 self.nice,
             ),
             os.path.join(self.dir, "stdout"),
@@ -125,7 +127,7 @@ def requests_by_status(text, pid):
 
 
 
-def run_engine(bench, seconds, workload, bpf_stats=False, env=None):
+def run_engine(bench, seconds, workload, bpf_stats=False, env=None, args=()):
     """A run under a daemon started for it; exactness checked against the log."""
     bench.started += 1
     daemon = Daemon(
@@ -135,6 +137,7 @@ def run_engine(bench, seconds, workload, bpf_stats=False, env=None):
         bench.args.nice,
         env,
         bench.topology.attach_cgroup,
+        args,
     )
     try:
         run = traced_load(bench, daemon, seconds, workload, bpf_stats)
@@ -210,6 +213,13 @@ def settled_counts(daemon, pid, expected_total, before):
 
 VARIANTS = [
     Variant("B", "engine (http-statistics)", run_engine),
+    Variant(
+        "U",
+        "engine without URL templates (--url-templates off)",
+        lambda bench, seconds, workload, bpf_stats=False: run_engine(
+            bench, seconds, workload, bpf_stats, args=["--url-templates", "off"]
+        ),
+    ),
     Variant(
         "S",
         "engine without bpf_loop (HS_BPF_LOOP=off)",

@@ -10,6 +10,11 @@ WORKLOADS = [
     OK,
     HttpWorkload("mixed", "nginx /ok, /missing (404), /unavailable (503)", script="mixed"),
     HttpWorkload("pipelined", "nginx, requests pipelined per write", script="pipelined"),
+    HttpWorkload(
+        "templates-50",
+        'nginx `return 200 "ok"` on 50 paths, each its own URL template',
+        script="templates",
+    ),
 ] + [
     HttpWorkload(
         f"static-{name.split('.')[0]}",
