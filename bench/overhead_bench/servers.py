@@ -14,7 +14,20 @@ from .processes import Managed, child_pids, niced
 STATIC_FILES = {"4k.bin": 4 * 1024, "256k.bin": 256 * 1024}
 
 
-class Nginx:
+class AccessLogged:
+    """A server's reading of its own access log (at self.access_log) around a run."""
+
+    def log_offset(self):
+        return log_offset(self.access_log)
+
+    def wait_log_settled(self, timeout=10.0):
+        wait_log_settled(self.access_log, timeout)
+
+    def log_since(self, offset):
+        return log_since(self.access_log, offset)
+
+
+class Nginx(AccessLogged):
     """nginx with one worker on <host>:<free port> (127.0.0.1 unless the client is in
     another network namespace), logging each request's status, in a cgroup if given."""
 
@@ -119,15 +132,6 @@ class Nginx:
     def url(self, path):
         scheme = "https" if self.https else "http"
         return f"{scheme}://{self.host}:{self.port}{path}"
-
-    def log_offset(self):
-        return log_offset(self.access_log)
-
-    def wait_log_settled(self, timeout=10.0):
-        wait_log_settled(self.access_log, timeout)
-
-    def log_since(self, offset):
-        return log_since(self.access_log, offset)
 
     def stop(self):
         if self.proc:

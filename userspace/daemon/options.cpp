@@ -100,22 +100,15 @@ std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
       o.exit_grace = std::chrono::seconds(secs);
     } else if (is("--cgroup")) {
       if (!value(o.cgroup)) return std::nullopt;
-    } else if (is("--tls")) {
+    } else if (is("--tls") || is("--url-templates")) {
+      const std::string flag = a.substr(0, a.find('='));
       std::string v;
       if (!value(v)) return std::nullopt;
       if (v != "on" && v != "off") {
-        error = "--tls wants on or off, got '" + v + "'";
+        error = flag + " wants on or off, got '" + v + "'";
         return std::nullopt;
       }
-      o.tls = v == "on";
-    } else if (is("--url-templates")) {
-      std::string v;
-      if (!value(v)) return std::nullopt;
-      if (v != "on" && v != "off") {
-        error = "--url-templates wants on or off, got '" + v + "'";
-        return std::nullopt;
-      }
-      o.url_templates = v == "on";
+      (flag == "--tls" ? o.tls : o.url_templates) = v == "on";
     } else if (is("--max-url-templates")) {
       std::string v;
       if (!value(v)) return std::nullopt;

@@ -9,7 +9,7 @@ import sys
 from ..common import SetupError, free_port, port_open, read_file, wait_for
 from ..measurement import SERVER_FACTORIES
 from ..processes import Managed, niced
-from ..servers import log_offset, log_since, wait_log_settled
+from ..servers import AccessLogged
 from . import HttpWorkload
 
 APP = r'''
@@ -75,7 +75,7 @@ Server((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
 '''
 
 
-class PythonApp:
+class PythonApp(AccessLogged):
     """The application server above on <host>:<free port>, with the interface of
     servers.Nginx (worker, url, the access log)."""
 
@@ -107,15 +107,6 @@ class PythonApp:
 
     def url(self, path):
         return f"http://{self.host}:{self.port}{path}"
-
-    def log_offset(self):
-        return log_offset(self.access_log)
-
-    def wait_log_settled(self, timeout=10.0):
-        wait_log_settled(self.access_log, timeout)
-
-    def log_since(self, offset):
-        return log_since(self.access_log, offset)
 
     def stop(self):
         self.proc.stop()
