@@ -9,7 +9,8 @@ nginx logged, none of these programs is left loaded afterwards, and results.md,
 results.json and overhead.png are produced. Then the other modes, briefly: with a
 remote-like client (wrk in its own network namespace and cgroup) on the ok, static-4k
 and python-app workloads, and the bystanders (iperf3, a busy wrk), where the engine
-must count nothing; each B run exact, every namespace, veth and cgroup removed. Without root it is skipped (exit 77), except under
+must count nothing, and the templates-50 workload with URL templates on (B) and
+off (U); each B and U run exact, every namespace, veth and cgroup removed. Without root it is skipped (exit 77), except under
 CI, where a skip would hide that it never ran.
 """
 
@@ -168,21 +169,24 @@ def run_bench(args, out, extra):
     return run.returncode, dirs[0] if len(dirs) == 1 else None
 
 
-def check_mode(result_dir, workloads):
-    """Every workload ran A and an exact B; its chart and summary are there."""
+def check_mode(result_dir, workloads, variants=("A", "B")):
+    """Every workload ran A, an exact B and the other `variants`; its chart
+    and summary are there, with the ratio of B to each of them."""
     with open(os.path.join(result_dir, "results.json"), encoding="utf-8") as f:
         report = json.load(f)
     problems = []
     for i, w in enumerate(workloads):
         runs = [r for r in report["runs"] if r["kind"] == "pair" and r["workload"] == w]
-        if {r["variant"] for r in runs if "skipped" not in r} < {"A", "B"}:
-            problems.append(f"{w}: no A and B runs")
+        ran = {r["variant"] for r in runs if "skipped" not in r}
+        if not ran >= set(variants):
+            problems.append(f"{w}: ran {sorted(ran)}, not all of {list(variants)}")
         for r in runs:
             if "exactness" in r and not r["exactness"]["exact"]:
                 problems.append(f"{w}: not exact: {r['exactness']}")
         ratio = report["summaries"][w]["summary"]
-        if all(m["ratios"].get("B/A", {}).get("median") is None for m in ratio.values()):
-            problems.append(f"{w}: no B/A ratio")
+        for other in [v for v in variants if v != "B"]:
+            if all(m["ratios"].get(f"B/{other}", {}).get("median") is None for m in ratio.values()):
+                problems.append(f"{w}: no B/{other} ratio")
         chart = "overhead.png" if i == 0 else f"overhead-{w}.png"
         if not os.path.isfile(os.path.join(result_dir, chart)):
             problems.append(f"{w}: no {chart}")
@@ -202,16 +206,19 @@ def leftover_topology():
     return left
 
 
+# (arguments, workloads, variants every workload must have run)
 MODES = [
     (["--remote-client", "--workload", "ok,static-4k,python-app", "--variants", "ABE"],
-     ["ok", "static-4k", "python-app"]),
-    (["--bystanders", "--variants", "AB"], ["bulk-tcp", "busy-client"]),
+     ["ok", "static-4k", "python-app"], ("A", "B")),
+    (["--bystanders", "--variants", "AB"], ["bulk-tcp", "busy-client"], ("A", "B")),
+    # What URL templates cost: B against the engine with them off.
+    (["--workload", "templates-50", "--variants", "ABU"], ["templates-50"], ("A", "B", "U")),
 ]
 
 
 def check_modes(args):
     problems = []
-    for extra, workloads in MODES:
+    for extra, workloads, variants in MODES:
         if "--bystanders" in extra and not shutil.which("iperf3"):
             if os.environ.get("CI"):
                 problems.append("no iperf3 (scripts/install-deps.sh installs it)")
@@ -225,7 +232,7 @@ def check_modes(args):
             if result_dir is None:
                 problems.append(f"{name}: no results folder (exit code {code})")
                 continue
-            problems += [f"{name}: {p}" for p in check_mode(result_dir, workloads)]
+            problems += [f"{name}: {p}" for p in check_mode(result_dir, workloads, variants)]
             if code != 0:
                 problems.append(f"{name}: overhead.py exited with {code}")
         finally:
