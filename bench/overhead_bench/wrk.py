@@ -43,7 +43,7 @@ TEMPLATES_LUA = """
 -- Cycles through %d paths, each its own URL template (words: nothing becomes {id}).
 local paths = {}
 for i = 0, %d do
-  paths[i + 1] = "/t/" .. string.char(97 + i // 26, 97 + i %% 26)
+  paths[i + 1] = "/t/" .. string.char(97 + math.floor(i / 26), 97 + i %% 26)
 end
 local n = 0
 request = function()
