@@ -75,6 +75,28 @@ struct {
 	__type(value, struct http_url_tmpl);
 } url_template_names SEC(".maps");
 
+/*
+ * Ids the receive side found named in the last second, per CPU, by the id's
+ * low bits: a connection that goes from endpoint to endpoint then skips the
+ * lookup in url_template_names for most requests (that lookup was most of
+ * what 50 templates cost over one). Only for a second: the lookup is what
+ * tells the LRU a name is in use, so a busy one is still looked up once a
+ * second per CPU and is not the one evicted by a flood of new names.
+ */
+#define HS_NAMED_SLOTS 256
+#define HS_NAMED_FRESH_NS 1000000000ULL
+struct hs_recently_named {
+	__u64 id[HS_NAMED_SLOTS];
+	__u64 at[HS_NAMED_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_recently_named);
+} recently_named SEC(".maps");
+
 /* The templates each process counts under, with their names: what bounds a
  * process's templates, and where userspace reads their names. Sized by
  * userspace like `stats` (every entry has at least one series there). */
@@ -142,11 +164,23 @@ static __always_inline int templates_on(void)
 }
 
 /* A request line's template: its name for the send side, unless it has one. */
-static __always_inline void name_template(const struct http_url_tmpl *t)
+static __always_inline void name_template(const struct http_url_tmpl *t, __u64 now_ns)
 {
-	if (bpf_map_lookup_elem(&url_template_names, &t->id))
+	__u32 zero = 0, slot = (__u32)t->id & (HS_NAMED_SLOTS - 1);
+	struct hs_recently_named *seen = bpf_map_lookup_elem(&recently_named, &zero);
+	long err = 0;
+
+	if (seen && seen->id[slot] == t->id && now_ns - seen->at[slot] < HS_NAMED_FRESH_NS)
 		return;
-	bpf_map_update_elem(&url_template_names, &t->id, t, BPF_NOEXIST);
+	if (!bpf_map_lookup_elem(&url_template_names, &t->id))
+		err = bpf_map_update_elem(&url_template_names, &t->id, t, BPF_NOEXIST);
+	/* Remembered only once named (EEXIST: another CPU named it just now). A
+	 * softirq on this CPU may write the slot in between: any id found there
+	 * was named by whoever wrote it. */
+	if (seen && (err == 0 || err == -17)) {
+		seen->id[slot] = t->id;
+		seen->at[slot] = now_ns;
+	}
 }
 
 /*

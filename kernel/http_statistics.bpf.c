@@ -31,14 +31,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline void count(__u32 which);
 static __always_inline int templates_on(void);
 struct http_url_tmpl;
-static __always_inline void name_template(const struct http_url_tmpl *t);
+static __always_inline void name_template(const struct http_url_tmpl *t, __u64 now_ns);
 static __always_inline void record_exchange(void *feed, __u8 method, __u16 status, __u64 latency_ns,
 					    int has_latency, __u64 url_template);
 
 #define HTTP_LOAD(f, off, dst, len) bpf_skb_load_bytes((f)->src, (off), (dst), (len))
 #define HTTP_ON_EXCHANGE(f, m, s, lat, has, t) record_exchange((f), (m), (s), (lat), (has), (t))
 #define HTTP_TEMPLATES(f) templates_on()
-#define HTTP_ON_TEMPLATE(f, t) name_template(t)
+#define HTTP_ON_TEMPLATE(f, t) name_template((t), (f)->now_ns)
 #define HTTP_ON_NOTE(f, note) count(note)
 #define HTTP_LOOP(nr, cb, ctx) bpf_loop((nr), (cb), (ctx), 0)
 #include "http_parser.h"
