@@ -18,7 +18,7 @@ from .readings import TracefsMounted
 from .report import environment, write_reports
 from .summary import all_exact, minimal_matches_log, summaries, summary_rounds
 from .topology import TOPOLOGIES
-from .variants import ALL_VARIANTS, DEFAULT_VARIANTS, VARIANTS
+from .variants import ALL_VARIANTS, DAEMON_VARIANTS, DEFAULT_VARIANTS, VARIANTS
 from .workloads import BYSTANDER_WORKLOADS, ROUND_WORKLOADS
 from .wrk import PIPELINE_DEPTH
 
@@ -135,7 +135,7 @@ def check_prerequisites(args):
         raise SetupError(
             "missing tools: " + ", ".join(missing) + " (scripts/install-deps.sh installs them)"
         )
-    if set("BUS") & set(args.variants) and not os.access(args.daemon, os.X_OK):
+    if set(DAEMON_VARIANTS) & set(args.variants) and not os.access(args.daemon, os.X_OK):
         raise SetupError(
             f"no daemon at {args.daemon}: build it (cmake --build build --target "
             "http-statistics) or pass --daemon PATH"

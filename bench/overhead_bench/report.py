@@ -16,7 +16,7 @@ from .summary import (
     ratio_keys,
     tracer_cpu_us_per_request,
 )
-from .variants import ALL_VARIANTS, VARIANTS
+from .variants import ALL_VARIANTS, DAEMON_VARIANTS, VARIANTS
 from .workloads import WORKLOADS
 
 
@@ -488,7 +488,7 @@ def environment(args):
         "bpf_stats_enabled_at_start": read_file(BpfStatsEnabled.PATH).strip(),
         # Other work on the machine competes with nginx and wrk: worth knowing.
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "daemon": os.path.abspath(args.daemon) if set("BUS") & set(args.variants) else None,
+        "daemon": os.path.abspath(args.daemon) if set(DAEMON_VARIANTS) & set(args.variants) else None,
     }
 
 

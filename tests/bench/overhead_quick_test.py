@@ -9,8 +9,9 @@ nginx logged, none of these programs is left loaded afterwards, and results.md,
 results.json and overhead.png are produced. Then the other modes, briefly: with a
 remote-like client (wrk in its own network namespace and cgroup) on the ok, static-4k
 and python-app workloads, and the bystanders (iperf3, a busy wrk), where the engine
-must count nothing, and the templates-50 workload with URL templates on (B) and
-off (U); each B and U run exact, every namespace, veth and cgroup removed. Without root it is skipped (exit 77), except under
+must count nothing, and the templates-50 workload with URL templates on (B, counting
+under its 50 templates) and off (U, under none); each B and U run exact, every
+namespace, veth and cgroup removed. Without root it is skipped (exit 77), except under
 CI, where a skip would hide that it never ran.
 """
 
@@ -169,6 +170,11 @@ def run_bench(args, out, extra):
     return run.returncode, dirs[0] if len(dirs) == 1 else None
 
 
+# Templates each variant's runs must have counted under: a workload that sent one
+# path, or templates off that still named some, would not measure what it says.
+TEMPLATES_COUNTED = {"templates-50": {"B": 50, "U": 0}}
+
+
 def check_mode(result_dir, workloads, variants=("A", "B")):
     """Every workload ran A, an exact B and the other `variants`; its chart
     and summary are there, with the ratio of B to each of them."""
@@ -183,6 +189,13 @@ def check_mode(result_dir, workloads, variants=("A", "B")):
         for r in runs:
             if "exactness" in r and not r["exactness"]["exact"]:
                 problems.append(f"{w}: not exact: {r['exactness']}")
+            templates = [t for t in r.get("exactness", {}).get("url_templates", []) if t]
+            expected = TEMPLATES_COUNTED.get(w, {}).get(r["variant"])
+            if expected is not None and len(templates) != expected:
+                problems.append(
+                    f"{w}: {r['variant']} counted under {len(templates)} URL templates, "
+                    f"not {expected}: {templates[:5]}"
+                )
         ratio = report["summaries"][w]["summary"]
         for other in [v for v in variants if v != "B"]:
             if all(m["ratios"].get(f"B/{other}", {}).get("median") is None for m in ratio.values()):

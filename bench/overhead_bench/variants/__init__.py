@@ -15,6 +15,8 @@ class Variant:
     run: Callable
     # A comparison, not the subject: when it cannot run here, the benchmark goes on.
     optional: bool = False
+    # Runs the http-statistics daemon (which then has to be built).
+    starts_daemon: bool = False
 
 
 # Columns and rotation follow this order.
@@ -35,6 +37,7 @@ VARIANTS = {letter: v.name for letter, v in REGISTRY.items()}
 ALL_VARIANTS = "".join(REGISTRY)
 DEFAULT_VARIANTS = "ABCE"
 OPTIONAL_VARIANTS = "".join(letter for letter, v in REGISTRY.items() if v.optional)
+DAEMON_VARIANTS = "".join(letter for letter, v in REGISTRY.items() if v.starts_daemon)
 
 
 def run_variant(bench, variant, seconds, workload, bpf_stats=False):

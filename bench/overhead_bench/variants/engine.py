@@ -114,16 +114,27 @@ DROPPED = re.compile(r'^http_statistics_dropped_total\{cause="(\w+)"\}\s+(\S+)')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def requests_by_status(text, pid):
-    counts = collections.Counter()
+def request_series(text, pid):
+    """(labels, value) of http_server_requests_total of one process (None: of all)."""
     for line in text.splitlines():
         m = SAMPLE.match(line)
         if not m:
             continue
         labels = dict(LABEL.findall(m.group(1)))
         if pid is None or labels.get("process_pid") == str(pid):
-            counts[labels.get("http_response_status_code", "?")] += int(float(m.group(2)))
+            yield labels, int(float(m.group(2)))
+
+
+def requests_by_status(text, pid):
+    counts = collections.Counter()
+    for labels, value in request_series(text, pid):
+        counts[labels.get("http_response_status_code", "?")] += value
     return counts
+
+
+def url_templates(text, pid):
+    """The url_template values one process's requests counted under ("": none)."""
+    return sorted({labels.get("url_template", "") for labels, _ in request_series(text, pid)})
 
 
 
@@ -167,6 +178,8 @@ def traced_load(bench, daemon, seconds, workload, bpf_stats):
         "log_completed": expected,
         "log_incomplete": run.get("log", {}).get("incomplete", {}),
         "exact": engine == expected,
+        # What the URL templates variants differ in: the templates the run counted under.
+        "url_templates": url_templates(daemon.metrics() or "", counted),
         # The kernel side's own account of what it skipped or guessed in the run
         # (unmatched responses, sequence gaps, ...): where to look when not exact.
         "engine_notes": {
@@ -212,13 +225,14 @@ def settled_counts(daemon, pid, expected_total, before):
 
 
 VARIANTS = [
-    Variant("B", "engine (http-statistics)", run_engine),
+    Variant("B", "engine (http-statistics)", run_engine, starts_daemon=True),
     Variant(
         "U",
         "engine without URL templates (--url-templates off)",
         lambda bench, seconds, workload, bpf_stats=False: run_engine(
             bench, seconds, workload, bpf_stats, args=["--url-templates", "off"]
         ),
+        starts_daemon=True,
     ),
     Variant(
         "S",
@@ -227,5 +241,6 @@ VARIANTS = [
         lambda bench, seconds, workload, bpf_stats=False: run_engine(
             bench, seconds, workload, bpf_stats, env={"HS_BPF_LOOP": "off"}
         ),
+        starts_daemon=True,
     ),
 ]
