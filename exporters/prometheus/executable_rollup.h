@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,13 +67,19 @@ class ExecutableRollup {
     ContainerNames names;
     bool operator<(const GroupKey& o) const;
     bool operator==(const GroupKey& o) const = default;
+    // Ordered against a process's labels too.
+    bool before(const ProcessInfo& p) const;
+    bool after(const ProcessInfo& p) const;
+    friend bool operator<(const GroupKey& k, const ProcessInfo& p) { return k.before(p); }
+    friend bool operator<(const ProcessInfo& p, const GroupKey& k) { return k.after(p); }
   };
   struct Held {
     SeriesStats retired;          // last totals of the processes gone
     Clock::time_point last_live;  // when a live process last had this series
   };
   using Group = std::map<SeriesKey, Held>;
-  using Groups = std::map<GroupKey, Group>;
+  // Transparent: a process's group is found from its ProcessInfo.
+  using Groups = std::map<GroupKey, Group, std::less<>>;
   struct ProcessId {
     std::uint32_t pid;
     std::uint64_t start_ns;
