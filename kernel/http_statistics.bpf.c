@@ -177,7 +177,11 @@ static __always_inline void feed_in_steps(struct __sk_buff *skb, struct http_fee
 }
 
 /* accept() knows the process, the send path knows the connection: this
- * hands the owner over by socket cookie, once per connection. */
+ * hands the owner over by socket cookie, once per connection. hs_sockops
+ * puts each connection it sets up here with no owner (tgid 0), and the
+ * accept hook fills in only those: a cookie alone does not make a
+ * connection ours, since any BPF program or sock_diag (ss) can create one,
+ * and the accept tracepoints see every process on the host. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, HS_MAX_ACCEPTED);
@@ -190,8 +194,10 @@ struct {
 SEC("sockops")
 int hs_sockops(struct bpf_sock_ops *skops)
 {
+	const struct hs_process no_owner = {};
 	struct bpf_sock *sk;
 	struct conn *c;
+	__u64 cookie;
 
 	if (skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		return 1;
@@ -202,12 +208,14 @@ int hs_sockops(struct bpf_sock_ops *skops)
 		return 1;
 	/* The cookie is created on first use; creating it here, before accept()
 	 * can return the socket, lets the accept hook read it. */
-	bpf_get_socket_cookie(skops);
+	cookie = bpf_get_socket_cookie(skops);
 	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {
 		count(HS_C_CONN_STORAGE);
 		return 1;
 	}
+	/* Ours, owner unknown until accept() returns it. */
+	bpf_map_update_elem(&accepted, &cookie, &no_owner, BPF_ANY);
 	c->http.req.next_seq = skops->rcv_nxt;
 	c->http.req.flags = HF_SEQ;
 	c->http.resp.next_seq = skops->snd_nxt;
@@ -279,14 +287,18 @@ static __always_inline int on_accept(long fd)
 	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	/* Zero when sockops did not see the connection being established. */
+	/* Zero when nothing created one: then sockops did not see it either. */
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (!cookie)
 		return 0;
 
 	owner.tgid = bpf_get_current_pid_tgid() >> 32;
 	owner.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	bpf_map_update_elem(&accepted, &cookie, &owner, BPF_ANY);
+	/* BPF_EXIST: only a connection hs_sockops set up (see accepted). Other
+	 * processes' connections would otherwise be tracked, with no series,
+	 * for as long as they live, and fill procs and accepted. */
+	if (bpf_map_update_elem(&accepted, &cookie, &owner, BPF_EXIST))
+		return 0;
 
 	note_process(&owner);
 	return 0;
@@ -406,7 +418,8 @@ static __always_inline void handle_skb(struct __sk_buff *skb, __u8 response, con
 		__u64 cookie = bpf_get_socket_cookie(skb);
 		struct hs_process *o = bpf_map_lookup_elem(&accepted, &cookie);
 
-		if (o) {
+		/* tgid 0: accept() has not returned it yet. */
+		if (o && o->tgid) {
 			c->owner = *o;
 			bpf_map_delete_elem(&accepted, &cookie);
 		}

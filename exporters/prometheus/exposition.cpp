@@ -51,7 +51,7 @@ void run_parts(std::size_t parts, const std::function<void(std::size_t)>& fn) {
 }  // namespace
 
 std::vector<std::string> render_exposition(const Scrape& scrape, bool gzip, std::size_t threads) {
-  const TrafficText traffic(scrape.selection.series);
+  const TrafficText traffic(scrape.selection.series, scrape.pid_label);
   const std::size_t parts = std::clamp<std::size_t>(scrape.selection.series.size() / kSeriesPerPart,
                                                     1, std::max<std::size_t>(threads, 1));
   const std::size_t part_size = traffic.expected_size() / parts + 4096;

@@ -18,7 +18,10 @@ namespace hs::prom {
 // engine's and the exporter's own families.
 struct Scrape {
   std::shared_ptr<const Snapshot> snapshot;  // null: no snapshot yet; keeps the series alive
+  // The per-executable sums the series point into instead (MetricsBy::Executable).
+  std::shared_ptr<const Snapshot> rolled;
   SeriesSelection selection;
+  bool pid_label = true;  // process_pid on the traffic series
   std::vector<prometheus::MetricFamily> health;
 };
 

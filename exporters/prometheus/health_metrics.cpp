@@ -119,11 +119,13 @@ void append_health_families(const EngineHealth* health, std::string_view version
   auto series = family("http_statistics_series_dropped_total",
                        "Traffic series left out of /metrics responses, summed over responses: "
                        "per_process and total are the series caps, pid_reused an exited "
-                       "process hidden by a newer one with the same labels.",
+                       "process hidden by a newer one with the same labels, retired a sum "
+                       "per executable without live processes forgotten early under its bound.",
                        MetricType::Counter);
   add(series, static_cast<double>(series_dropped.per_process), {{"reason", "per_process"}});
   add(series, static_cast<double>(series_dropped.total), {{"reason", "total"}});
   add(series, static_cast<double>(series_dropped.pid_reused), {{"reason", "pid_reused"}});
+  add(series, static_cast<double>(series_dropped.retired), {{"reason", "retired"}});
   push(out, std::move(series));
 
   if (health) append_engine(*health, out);

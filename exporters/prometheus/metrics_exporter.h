@@ -18,10 +18,16 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include "executable_rollup.h"
 #include "exposition.h"
 #include "snapshot.h"
 
 namespace hs::prom {
+
+// What a traffic series is per: a process (process_pid among its labels), or
+// an executable in its container, summed over its processes
+// (docs/design.md, "Per executable").
+enum class MetricsBy { Process, Executable };
 
 struct ExporterOptions {
   // HOST:PORT to listen on. IPv6 hosts in brackets ("[::1]:9464"); an empty
@@ -31,6 +37,11 @@ struct ExporterOptions {
   // cap is hit the series with the most requests are kept; 0 = no cap.
   std::size_t max_series_per_process = 200;
   std::size_t max_series_total = 10000;
+  // The daemon's default is Executable (--metrics-by); Process here keeps
+  // this library's callers (tests, benchmarks) on the per-process series.
+  MetricsBy metrics_by = MetricsBy::Process;
+  // The bound and retention of the per-executable sums (MetricsBy::Executable).
+  RollupOptions rollup;
   // Reported as http_statistics_build_info{version=...}.
   std::string version = "unknown";
   // Requests answered at once (at least 1), which bounds rendering memory.
@@ -67,6 +78,9 @@ class SnapshotCollector : public prometheus::Collectable {
   mutable std::atomic<std::uint64_t> dropped_per_process_{0};
   mutable std::atomic<std::uint64_t> dropped_total_{0};
   mutable std::atomic<std::uint64_t> dropped_pid_reused_{0};
+  mutable std::atomic<std::uint64_t> dropped_retired_{0};
+  // MetricsBy::Executable: the sums, kept across scrapes (null otherwise).
+  std::unique_ptr<ExecutableRollup> rollup_;
 };
 
 // Serves SnapshotCollector on HTTP: /metrics (gzip when asked), / (a link to

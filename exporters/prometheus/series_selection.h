@@ -23,6 +23,7 @@ struct SeriesDrops {
   std::uint64_t per_process = 0;  // over max_series_per_process
   std::uint64_t total = 0;        // over max_series_total
   std::uint64_t pid_reused = 0;   // shadowed by a newer process with the same labels
+  std::uint64_t retired = 0;      // per-executable sums forgotten early under their bound
 };
 
 struct SeriesSelection {

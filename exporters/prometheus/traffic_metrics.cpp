@@ -15,10 +15,10 @@ using prometheus::MetricType;
 // The labels shared by every series of a process. The container's only exist
 // for containerized processes, and each name only where it was found, as in
 // OpenTelemetry's resource attributes.
-std::vector<ClientMetric::Label> process_labels(const ProcessInfo& p) {
+std::vector<ClientMetric::Label> process_labels(const ProcessInfo& p, bool pid_label) {
   std::vector<ClientMetric::Label> labels;
   labels.reserve(2 + kContainerLabels.size());
-  labels.push_back({"process_pid", std::to_string(p.pid)});
+  if (pid_label) labels.push_back({"process_pid", std::to_string(p.pid)});
   labels.push_back({"process_executable_name", p.executable_name});
   for (const auto& [name, value] : container_labels(p))
     if (!value->empty()) labels.push_back({std::string(name), *value});
@@ -46,7 +46,8 @@ void prefetch(const SeriesRef& s) {
     __builtin_prefetch(stats + at);
 }
 
-void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<MetricFamily>& out) {
+void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<MetricFamily>& out,
+                             bool pid_label) {
   MetricFamily duration;
   duration.name = kDurationName;
   duration.help = kDurationHelp;
@@ -68,7 +69,7 @@ void append_traffic_families(const std::vector<SeriesRef>& series, std::vector<M
     const SeriesRef& s = series[i];
     if (s.process != current) {  // series come grouped by process
       current = s.process;
-      shared = process_labels(current->info);
+      shared = process_labels(current->info, pid_label);
     }
     ClientMetric counter;
     counter.label.reserve(4 + shared.size());

@@ -64,10 +64,9 @@ void prefetch(const SeriesRef& s);
 // http_server_requests_total (counter), one metric per selected series;
 // nothing when there are none. Labels: http_request_method,
 // http_response_status_code, url_scheme, url_template (when the series has
-// one), process_pid,
-// process_executable_name and, for containerized processes, the
-// kContainerLabels that have a value.
+// one), process_pid (unless not `pid_label`), process_executable_name and,
+// for containerized processes, the kContainerLabels that have a value.
 void append_traffic_families(const std::vector<SeriesRef>& series,
-                             std::vector<prometheus::MetricFamily>& out);
+                             std::vector<prometheus::MetricFamily>& out, bool pid_label = true);
 
 }  // namespace hs::prom

@@ -62,6 +62,8 @@ char* header(char* p, std::string_view name, std::string_view help, std::string_
 // process, as series come grouped by process.
 class SeriesLabels {
  public:
+  explicit SeriesLabels(bool pid_label) : pid_label_(pid_label) {}
+
   std::string_view of(const SeriesRef& s) {
     if (s.process != process_) set_process(*s.process);
     labels_.resize(128 + 2 * s.key->url_template.size() + process_labels_.size());
@@ -89,8 +91,10 @@ class SeriesLabels {
     for (const auto& [name, value] : container) room += name.size() + 8 + 2 * value->size();
     process_labels_.resize(room);
     char* p = process_labels_.data();
-    p = put(p, "\",process_pid=\"");
-    p = put_uint(p, info.pid);
+    if (pid_label_) {
+      p = put(p, "\",process_pid=\"");
+      p = put_uint(p, info.pid);
+    }
     p = put(p, "\",process_executable_name=\"");
     p = put_escaped(p, info.executable_name);
     for (const auto& [name, value] : container) {
@@ -104,6 +108,7 @@ class SeriesLabels {
     process_labels_.resize(static_cast<std::size_t>(p - process_labels_.data()));
   }
 
+  bool pid_label_;
   const ProcessSnapshot* process_ = nullptr;
   std::string process_labels_;
   std::string labels_;
@@ -154,7 +159,7 @@ std::size_t TrafficText::expected_size() const {
   if (series_.empty()) return 0;
   // Label sizes from three samples: reading every series' process costs a
   // cache miss each, and label sets are alike in length.
-  SeriesLabels labels;
+  SeriesLabels labels(pid_label_);
   const std::size_t label_bytes =
       std::max({labels.of(series_.front()).size(), labels.of(series_[series_.size() / 2]).size(),
                 labels.of(series_.back()).size()});
@@ -179,7 +184,7 @@ void TrafficText::write_part(std::size_t index, std::size_t parts, TextBuffer& o
   const std::size_t c_from = std::min(n, lo > histograms_end ? lo - histograms_end : 0);
   const std::size_t c_to = std::min(n, hi > histograms_end ? hi - histograms_end : 0);
 
-  SeriesLabels labels;
+  SeriesLabels labels(pid_label_);
   const auto write_items = [&](std::size_t from, std::size_t to, std::string_view name,
                                std::string_view help, std::string_view type, auto write_one) {
     if (from == to) return;

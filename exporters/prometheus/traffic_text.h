@@ -17,7 +17,9 @@ namespace hs::prom {
 class TrafficText {
  public:
   // `series` (and the snapshot it points into) must outlive this.
-  explicit TrafficText(std::span<const SeriesRef> series) : series_(series) {}
+  // Without `pid_label`, no process_pid (per-executable sums).
+  explicit TrafficText(std::span<const SeriesRef> series, bool pid_label = true)
+      : series_(series), pid_label_(pid_label) {}
 
   // About how many bytes the whole text takes, for reserving.
   std::size_t expected_size() const;
@@ -31,6 +33,7 @@ class TrafficText {
 
  private:
   std::span<const SeriesRef> series_;
+  bool pid_label_;
 };
 
 }  // namespace hs::prom

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -60,6 +61,11 @@ Daemon::Daemon(std::vector<std::string> extra_args, std::string root)
     std::vector<std::string> argv = {HS_DAEMON, "--metrics-address",
                                      "127.0.0.1:" + std::to_string(port_), "--scope-plugins-root",
                                      plugins_root()};
+    // Per process unless asked otherwise: the tests count what each process
+    // served (requests_by_status(pid)), which only process_pid tells apart.
+    if (std::none_of(extra_args.begin(), extra_args.end(),
+                     [](const std::string& a) { return a.starts_with("--metrics-by"); }))
+      argv.insert(argv.end(), {"--metrics-by", "process"});
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     SubprocessOptions o;
     o.stdout_path = dir_.file("stdout.log");

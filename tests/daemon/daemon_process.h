@@ -42,6 +42,7 @@ class Daemon {
  public:
   // Starts the daemon and waits until /metrics answers and the plugin socket
   // exists. Extra arguments are appended; plugins_root "" means a fresh one.
+  // With --metrics-by process unless extra_args has a --metrics-by.
   explicit Daemon(std::vector<std::string> extra_args = {}, std::string plugins_root = "");
   ~Daemon() = default;
 

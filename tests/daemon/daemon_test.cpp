@@ -54,7 +54,7 @@ TEST(DaemonCli, HelpListsTheFlags) {
   const RunResult r = run_daemon({"--help"}, dir);
   EXPECT_TRUE(r.status.exited_normally());
   for (const char* flag : {"--metrics-address", "--scope-plugins-root", "--scope-plugin-id",
-                           "--exit-grace", "--cgroup", "check"})
+                           "--exit-grace", "--cgroup", "--metrics-by", "check"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
@@ -63,7 +63,8 @@ TEST(DaemonCli, BadArgumentsAreOneClearLineAndExit2) {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--bogus"},
                                                {"--exit-grace", "soon"},
                                                {"--metrics-address"},
-                                               {"--metrics-address", "9464"}}) {
+                                               {"--metrics-address", "9464"},
+                                               {"--metrics-by", "pid"}}) {
     const RunResult r = run_daemon(args, dir);
     EXPECT_EQ(r.status.code, 2) << args[0];
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -62,6 +62,9 @@ class Run:
             f"127.0.0.1:{self.port}",
             "--scope-plugins-root",
             "off",
+            # Its counts are checked per pid.
+            "--metrics-by",
+            "process",
         ]
         argv = [
             "unshare",

@@ -87,7 +87,6 @@ class MetricsCoverage(unittest.TestCase):
         for method, path, expected in TRAFFIC:
             got = http_request(cls.server.port, method, path)
             assert got == expected, f"{method} {path}: {got}, expected {expected}"
-        pid = str(cls.server.pid)
 
         def counted():
             samples = exposition.parse(cls.daemon.scrape())
@@ -95,7 +94,7 @@ class MetricsCoverage(unittest.TestCase):
                 code: exposition.value(
                     samples,
                     "http_server_requests_total",
-                    process_pid=pid,
+                    container_id=POD["container_id"],
                     http_response_status_code=code,
                 )
                 for code in ("200", "404", "501")
@@ -119,34 +118,36 @@ class MetricsCoverage(unittest.TestCase):
         self.assertIsNotNone(
             self.samples,
             "the daemon did not count 3x200, 2x404 and 1x501 "
-            f"for pid {self.server.pid}:\n{self.daemon.scrape()}",
+            f"for the pod's server (pid {self.server.pid}):\n{self.daemon.scrape()}",
         )
+
+    def test_series_are_per_executable_by_default(self):
+        self.assertIsNotNone(self.samples)
+        with_pid = [n for n, labels, _ in self.samples if "process_pid" in labels]
+        self.assertFalse(with_pid, "the default (--metrics-by executable) has no process_pid")
 
     def test_the_pod_names_are_on_the_series(self):
         self.assertIsNotNone(self.samples)
-        pid = str(self.server.pid)
         self.assertEqual(
             exposition.value(
                 self.samples,
                 "http_server_requests_total",
-                process_pid=pid,
+                container_id=POD["container_id"],
                 http_response_status_code="200",
                 k8s_namespace_name=POD["namespace"],
                 k8s_pod_name=POD["pod"],
                 k8s_container_name=POD["container"],
-                container_id=POD["container_id"],
             ),
             3,
         )
 
     def test_url_templates_are_on_the_series(self):
         self.assertIsNotNone(self.samples)
-        pid = str(self.server.pid)
         got = {
             (method, path, code): exposition.value(
                 self.samples,
                 "http_server_requests_total",
-                process_pid=pid,
+                container_id=POD["container_id"],
                 http_request_method=method,
                 http_response_status_code=str(code),
                 url_template=path,
@@ -185,11 +186,11 @@ class MetricsCoverage(unittest.TestCase):
             PROMETHEUS_CONFIG, f"127.0.0.1:{self.daemon.port}", os.path.dirname(PROMETHEUS_CONFIG)
         )
         with PrometheusServer(ARGS.prometheus, config) as prom:
-            pid = self.server.pid
             # rate() over the dashboard's range needs two scrapes of the series.
             two_scrapes = wait_until(
                 lambda: prom.query(
-                    f'count_over_time(http_server_requests_total{{process_pid="{pid}"}}[1m]) >= 2'
+                    "count_over_time(http_server_requests_total"
+                    f'{{container_id="{POD["container_id"]}"}}[1m]) >= 2'
                 )["result"],
                 60,
                 interval=0.5,

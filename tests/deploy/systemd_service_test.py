@@ -127,7 +127,9 @@ class SystemdService(unittest.TestCase):
         with open(os.path.join(units, UNIT + ".d", "test.conf"), "w") as f:
             f.write(
                 "[Service]\nExecStart=\n"
-                f"ExecStart=/usr/local/bin/http-statistics --metrics-address 127.0.0.1:{cls.port}\n"
+                # Per process: the servers below are told apart by pid.
+                "ExecStart=/usr/local/bin/http-statistics --metrics-by process "
+                f"--metrics-address 127.0.0.1:{cls.port}\n"
                 f"StandardOutput=append:{cls.daemon_log}\n"
                 f"StandardError=append:{cls.daemon_log}\n"
                 "Restart=no\n"

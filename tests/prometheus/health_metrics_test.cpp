@@ -83,7 +83,7 @@ TEST(HealthMetrics, ProgramRunStatsOnlyWhenBpfStatsAreEnabled) {
 
 TEST(HealthMetrics, SeriesDropReasonsAreAlwaysPresent) {
   const auto e = render(Snapshot{});
-  for (const char* reason : {"per_process", "total", "pid_reused"})
+  for (const char* reason : {"per_process", "total", "pid_reused", "retired"})
     EXPECT_EQ(sample_value(e, "http_statistics_series_dropped_total", {{"reason", reason}}), 0)
         << reason;
 }

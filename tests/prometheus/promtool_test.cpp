@@ -69,6 +69,23 @@ TEST_F(Promtool, RenderedMetricsPassTheLinter) {
   EXPECT_EQ(r.out + r.err, "");
 }
 
+TEST_F(Promtool, PerExecutableMetricsPassTheLinter) {
+  ExporterOptions o;
+  o.metrics_by = MetricsBy::Executable;
+  o.max_series_per_process = 20;
+  Snapshot s = everything();
+  // Two workers of one executable in one container: one sum.
+  auto twin = s.processes[0];
+  twin.info.pid = 6;
+  s.processes.push_back(std::move(twin));
+  const std::string text = render_text(s, o);
+  EXPECT_EQ(text.find("process_pid"), std::string::npos) << text;
+  ASSERT_NE(text.find("reason=\"retired\"} 0"), std::string::npos) << text;
+  const auto r = check(text);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out + r.err, "");
+}
+
 TEST_F(Promtool, EmptySnapshotPassesTheLinter) {
   const auto r = check(render_text(Snapshot{}, {}));
   EXPECT_EQ(r.status.code, 0) << r.out << r.err;

@@ -24,7 +24,9 @@ SoakDaemon::SoakDaemon(const std::vector<std::string>& extra_args) {
     port_ = free_tcp_port();
     std::vector<std::string> argv = {HS_DAEMON, "--metrics-address",
                                      "127.0.0.1:" + std::to_string(port_), "--scope-plugins-root",
-                                     dir_.file("plugins")};
+                                     dir_.file("plugins"),
+                                     // Counts are checked per pid (requests_by_status).
+                                     "--metrics-by", "process"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     SubprocessOptions o;
     o.stdout_path = dir_.file("stdout.log");

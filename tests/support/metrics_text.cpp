@@ -19,18 +19,21 @@ std::string sample_value(const std::string& text, const std::string& name,
 }
 
 std::map<int, std::uint64_t> requests_by_status(const std::string& text, pid_t pid) {
+  return requests_by_status(text, "process_pid=\"" + std::to_string(pid) + "\"");
+}
+
+std::map<int, std::uint64_t> requests_by_status(const std::string& text, const std::string& label) {
   // Label values may hold braces (url_template="/users/{id}"): the labels
   // end at the last "} ".
   static const std::regex series(R"(^http_server_requests_total\{(.*)\} (\d+)$)");
   static const std::regex status(R"re(http_response_status_code="(\d+)")re");
-  const std::string want_pid = "process_pid=\"" + std::to_string(pid) + "\"";
   std::map<int, std::uint64_t> out;
   std::istringstream in(text);
   std::smatch m, s;
   for (std::string line; std::getline(in, line);) {
     if (!std::regex_search(line, m, series)) continue;
     const std::string labels = m[1];
-    if (labels.find(want_pid) == std::string::npos) continue;
+    if (labels.find(label) == std::string::npos) continue;
     if (std::regex_search(labels, s, status)) out[std::stoi(s[1])] += std::stoull(m[2]);
   }
   return out;

@@ -17,4 +17,7 @@ std::string sample_value(const std::string& text, const std::string& name,
 // http_server_requests_total of one process, summed by status code.
 std::map<int, std::uint64_t> requests_by_status(const std::string& text, pid_t pid);
 
+// The same of the series with `label` (e.g. process_executable_name="nginx").
+std::map<int, std::uint64_t> requests_by_status(const std::string& text, const std::string& label);
+
 }  // namespace hs::test

@@ -1,8 +1,10 @@
 #include "nginx_server.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -107,9 +109,12 @@ bool NginxServer::try_start(std::uint16_t port, std::uint16_t tls_port) {
   o.stdout_path = dir_.file("stdout");
   o.stderr_path = dir_.file("stderr");
   // -e: errors before the config is read must not go to /var/log/nginx.
-  proc_.emplace(
-      std::vector<std::string>{kNginx, "-p", dir_.path(), "-c", conf, "-e", dir_.file("error.log")},
-      o);
+  std::vector<std::string> argv = {kNginx, "-p", dir_.path(),           "-c",
+                                   conf,   "-e", dir_.file("error.log")};
+  if (options_.cgroup)
+    proc_.emplace(options_.cgroup->start(argv, o));
+  else
+    proc_.emplace(argv, o);
   const bool up = wait_until(
       [&] {
         return proc_->exited() || (tcp_listening(port) && (!tls_port || tcp_listening(tls_port)) &&
@@ -124,6 +129,22 @@ bool NginxServer::try_start(std::uint16_t port, std::uint16_t tls_port) {
   // Most likely the port was taken between free_tcp_port() and bind().
   proc_->stop();
   return false;
+}
+
+bool NginxServer::reload(std::chrono::milliseconds timeout) {
+  const std::vector<pid_t> old = worker_pids();
+  if (::kill(master_pid(), SIGHUP) != 0) return false;
+  // An old worker stays the master's child until it has exited and been
+  // reaped: the reload is done when only new workers are left.
+  return wait_until(
+      [&] {
+        const std::vector<pid_t> now = worker_pids();
+        return static_cast<int>(now.size()) == options_.workers &&
+               std::none_of(now.begin(), now.end(), [&](pid_t p) {
+                 return std::find(old.begin(), old.end(), p) != old.end();
+               });
+      },
+      timeout, std::chrono::milliseconds(50));
 }
 
 std::vector<pid_t> NginxServer::worker_pids() const {

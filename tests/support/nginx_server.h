@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup_dir.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 
@@ -38,6 +39,9 @@ struct NginxOptions {
   // listen ... fastopen=N: TCP Fast Open (the client's first request may
   // arrive in its SYN) with a queue of N; 0: off.
   int fastopen = 0;
+  // Run nginx in this cgroup (it must outlive the server), so that a daemon
+  // attached there with --cgroup counts it and no other server on the host.
+  const CgroupDir* cgroup = nullptr;
 };
 
 struct AccessLogEntry {
@@ -82,6 +86,12 @@ class NginxServer {
   // request nginx was still finishing.
   bool wait_access_log_quiet(std::chrono::milliseconds timeout) const;
   std::string error_log() const;
+
+  // nginx -s reload (SIGHUP to the master): new workers with the config read
+  // again, the old ones finish their connections and exit. Waits until
+  // every old worker has exited and the new ones exist; false if not in
+  // `timeout`.
+  bool reload(std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   // Fast shutdown (SIGTERM); the master waits for its workers.
   ExitStatus stop() { return proc_->stop(); }

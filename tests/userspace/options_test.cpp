@@ -78,6 +78,22 @@ TEST(Options, UrlTemplatesAreOnWithABoundThatCanBeSet) {
   EXPECT_NE(e.find("--url-templates wants on or off"), std::string::npos);
 }
 
+TEST(Options, MetricsAreByExecutableUnlessAskedPerProcess) {
+  std::string e;
+  EXPECT_TRUE(parse({}, &e)->metrics_by_executable);
+  EXPECT_TRUE(parse({"--metrics-by", "executable"}, &e)->metrics_by_executable);
+  EXPECT_FALSE(parse({"--metrics-by=process"}, &e)->metrics_by_executable);
+  for (const char* bad : {"pid", "", "Process", "executables"}) {
+    e.clear();
+    EXPECT_FALSE(parse({"--metrics-by", bad}, &e)) << bad;
+    EXPECT_NE(e.find("--metrics-by wants process or executable, got '" + std::string(bad) + "'"),
+              std::string::npos)
+        << e;
+  }
+  EXPECT_FALSE(parse({"--metrics-by"}, &e));
+  EXPECT_NE(e.find("needs a value"), std::string::npos);
+}
+
 TEST(Options, NameSourcesDefaultToTheNodesPathsAndTurnOff) {
   std::string e;
   const auto d = parse({}, &e);

@@ -86,6 +86,8 @@ int serve(const hs::DaemonOptions& o) {
     hs::prom::ExporterOptions mo;
     mo.address = o.metrics_address;
     mo.version = HS_VERSION;
+    mo.metrics_by =
+        o.metrics_by_executable ? hs::prom::MetricsBy::Executable : hs::prom::MetricsBy::Process;
     metrics = std::make_unique<hs::prom::Exporter>(mo, snapshots);
     metrics->start();
     log_line("serving /metrics on " + o.metrics_address + " (port " +

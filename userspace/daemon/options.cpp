@@ -3,6 +3,7 @@
 #include "arguments.h"
 
 #include <charconv>
+#include <initializer_list>
 #include <regex>
 
 namespace hs {
@@ -38,6 +39,10 @@ Options:
                              "off": per process only (default on)
   --max-url-templates N      templates per process before the rest count as
                              url_template="_OTHER" (1-1024, default 64)
+  --metrics-by WHAT          "executable": /metrics sums each executable's
+                             processes per container, without process_pid;
+                             "process": a series per process, with process_pid
+                             (default executable; Scope is always per process)
   --k8s-pods-dir DIR         the kubelet's pod log directories, for the
                              k8s_namespace_name and k8s_pod_name labels, or
                              "off" (default /var/log/pods)
@@ -52,6 +57,30 @@ Options:
   --version                  show the version
 )";
 }
+
+namespace {
+
+// The value of an option that takes one of a few words, as its index in
+// `words`; -1, with `error` set, for anything else.
+int one_of(const std::string& flag, const std::string& value,
+           std::initializer_list<const char*> words, std::string& error) {
+  int i = 0;
+  for (const char* w : words) {
+    if (value == w) return i;
+    ++i;
+  }
+  std::string list;
+  i = 0;
+  for (const char* w : words) {
+    list += i == 0 ? "" : i + 1 == static_cast<int>(words.size()) ? " or " : ", ";
+    list += w;
+    ++i;
+  }
+  error = flag + " wants " + list + ", got '" + value + "'";
+  return -1;
+}
+
+}  // namespace
 
 std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
                                            std::string& error) {
@@ -104,11 +133,15 @@ std::optional<DaemonOptions> parse_options(const std::vector<std::string>& args,
       const std::string flag = a.substr(0, a.find('='));
       std::string v;
       if (!value(v)) return std::nullopt;
-      if (v != "on" && v != "off") {
-        error = flag + " wants on or off, got '" + v + "'";
-        return std::nullopt;
-      }
-      (flag == "--tls" ? o.tls : o.url_templates) = v == "on";
+      const int choice = one_of(flag, v, {"on", "off"}, error);
+      if (choice < 0) return std::nullopt;
+      (flag == "--tls" ? o.tls : o.url_templates) = choice == 0;
+    } else if (is("--metrics-by")) {
+      std::string v;
+      if (!value(v)) return std::nullopt;
+      const int by = one_of("--metrics-by", v, {"process", "executable"}, error);
+      if (by < 0) return std::nullopt;
+      o.metrics_by_executable = by == 1;
     } else if (is("--max-url-templates")) {
       std::string v;
       if (!value(v)) return std::nullopt;

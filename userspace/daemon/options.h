@@ -24,6 +24,10 @@ struct DaemonOptions {
   bool tls = true;                       // count HTTPS through uprobes on OpenSSL 3 (libssl.so.3)
   bool url_templates = true;             // the url_template label (docs/design.md)
   std::uint32_t max_url_templates = 64;  // per process, then _OTHER
+  // --metrics-by executable: /metrics sums each executable's processes (no
+  // process_pid), since Prometheus users aggregate by service and pids churn
+  // with pre-fork workers and restarts; false: per process, process_pid.
+  bool metrics_by_executable = true;
   // Where container and pod names are read from; "" (flag value "off") = not.
   std::string k8s_pods_dir = "/var/log/pods";
   std::string k8s_containers_dir = "/var/log/containers";

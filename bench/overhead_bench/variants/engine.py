@@ -52,6 +52,9 @@ class Daemon:
                     f"127.0.0.1:{self.port}",
                     "--scope-plugins-root",
                     os.path.join(self.dir, "plugins"),
+                    # Counts are checked per worker pid, as in the reference runs.
+                    "--metrics-by",
+                    "process",
                 ]
                 # Attached to a cgroup, only its processes' sockets run the programs.
                 + (["--cgroup", self.cgroup] if self.cgroup else [])
