@@ -16,7 +16,7 @@ from .readings import (
     process_oncpu_ns,
 )
 from .servers import Nginx
-from .wrk import MIXED_LUA, PIPELINED_LUA, TEMPLATES_LUA, parse_wrk, wrk_command
+from .wrk import CLOSE_LUA, MIXED_LUA, PIPELINED_LUA, TEMPLATES_LUA, parse_wrk, wrk_command
 
 
 class Bench:
@@ -36,6 +36,7 @@ class Bench:
             ("mixed", MIXED_LUA),
             ("pipelined", PIPELINED_LUA),
             ("templates", TEMPLATES_LUA),
+            ("close", CLOSE_LUA),
         ):
             path = os.path.join(workdir, f"{name}.lua")
             with open(path, "w", encoding="utf-8") as f:

@@ -1,6 +1,6 @@
 """wrk, the load generator: its command line (pinned, niced, in the client's network
-namespace and cgroup when the topology has them), the Lua scripts of the mixed and
-pipelined workloads, and its report."""
+namespace and cgroup when the topology has them), the Lua scripts of the mixed,
+pipelined, templates-50 and new-connections workloads, and its report."""
 
 import re
 
@@ -34,6 +34,13 @@ request = function() return batch end
 """
     % PIPELINE_DEPTH
 )
+
+
+CLOSE_LUA = """
+-- Every request on a connection of its own: the server closes after answering, and
+-- wrk connects again (what accept, sockops and the accept hook cost per connection).
+wrk.headers["Connection"] = "close"
+"""
 
 
 # Distinct URL templates of the templates-50 workload: words, no identifiers.

@@ -9,10 +9,11 @@ nginx logged, none of these programs is left loaded afterwards, and results.md,
 results.json and overhead.png are produced. Then the other modes, briefly: with a
 remote-like client (wrk in its own network namespace and cgroup) on the ok, static-4k
 and python-app workloads, and the bystanders (iperf3, a busy wrk), where the engine
-must count nothing, and the templates-50 workload with URL templates on (B, counting
-under its 50 templates) and off (U, under none); each B and U run exact, every
-namespace, veth and cgroup removed. Without root it is skipped (exit 77), except under
-CI, where a skip would hide that it never ran.
+must count nothing, the templates-50 workload with URL templates on (B, counting
+under its 50 templates) and off (U, under none), and new-connections (a connection
+per request); each B and U run exact, every namespace, veth and cgroup removed.
+Without root it is skipped (exit 77), except under CI, where a skip would hide that
+it never ran.
 """
 
 import argparse
@@ -224,8 +225,13 @@ MODES = [
     (["--remote-client", "--workload", "ok,static-4k,python-app", "--variants", "ABE"],
      ["ok", "static-4k", "python-app"], ("A", "B")),
     (["--bystanders", "--variants", "AB"], ["bulk-tcp", "busy-client"], ("A", "B")),
-    # What URL templates cost: B against the engine with them off.
-    (["--workload", "templates-50", "--variants", "ABU"], ["templates-50"], ("A", "B", "U")),
+    # What URL templates cost: B against the engine with them off; and a new
+    # connection per request.
+    (
+        ["--workload", "templates-50,new-connections", "--variants", "ABU"],
+        ["templates-50", "new-connections"],
+        ("A", "B", "U"),
+    ),
 ]
 
 

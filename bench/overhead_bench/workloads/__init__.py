@@ -47,5 +47,12 @@ def _load():
 
 WORKLOADS = _load()
 # Those --workload can name for the rounds (mixed and pipelined are exactness runs).
-ROUND_WORKLOADS = ("ok", "templates-50", "static-4k", "static-256k", "python-app")
+ROUND_WORKLOADS = (
+    "ok",
+    "templates-50",
+    "new-connections",
+    "static-4k",
+    "static-256k",
+    "python-app",
+)
 BYSTANDER_WORKLOADS = ("bulk-tcp", "busy-client")

@@ -1,5 +1,6 @@
 """nginx's workloads: `return 200 "ok"` (the cheapest request, the default), the
-mixed-status and pipelined exactness runs, and static files sent with sendfile."""
+mixed-status and pipelined exactness runs, 50 URL templates, a connection per
+request, and static files sent with sendfile."""
 
 from ..servers import STATIC_FILES
 from . import HttpWorkload
@@ -14,6 +15,11 @@ WORKLOADS = [
         "templates-50",
         'nginx `return 200 "ok"` on 50 paths, each its own URL template',
         script="templates",
+    ),
+    HttpWorkload(
+        "new-connections",
+        'nginx `return 200 "ok"`, a new connection for every request (`Connection: close`)',
+        script="close",
     ),
 ] + [
     HttpWorkload(
