@@ -78,10 +78,11 @@ struct {
 /*
  * Ids the receive side found named in the last second, per CPU, by the id's
  * low bits: a connection that goes from endpoint to endpoint then skips the
- * lookup in url_template_names for most requests (that lookup was most of
- * what 50 templates cost over one). Only for a second: the lookup is what
- * tells the LRU a name is in use, so a busy one is still looked up once a
- * second per CPU and is not the one evicted by a flood of new names.
+ * lookup in url_template_names for most requests (with 50 templates, that
+ * halved what the receive side adds per request). Only for a second: the
+ * lookup is what tells the LRU a name is in use, so a busy one is still
+ * looked up once a second per CPU and is not the one evicted by a flood of
+ * new names.
  */
 #define HS_NAMED_SLOTS 256
 #define HS_NAMED_FRESH_NS 1000000000ULL

@@ -914,9 +914,9 @@ HTTP_LEAF __u64 http_url_template(struct http_buf *buf, __u32 at, __u32 len)
 	t->from = (__u8)w->from;
 	t->to = (__u8)w->end;
 	/* Pass 2: the kept path into t->path, its identifiers masked, and the
-	 * hash of the template's text. Only the kept path is walked: a round
-	 * per byte of the whole line cost most of what templates add per
-	 * request on short paths. The rest of path[] is zeroed in one go. */
+	 * hash of the template's text. Only the kept path is walked, not the
+	 * whole line: most paths are far shorter than it. The rest of path[]
+	 * is zeroed in one go. */
 	__builtin_memset(t->path, 0, sizeof(t->path));
 	w->seg = 0;
 	w->hash = HTTP_FNV_BASIS;
