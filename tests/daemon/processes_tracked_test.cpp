@@ -3,13 +3,13 @@
 // the host a cookie (another http-statistics, say).
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "cgroup.h"
 #include "cgroup_dir.h"
 #include "daemon_process.h"
+#include "metrics_text.h"
 #include "nginx_server.h"
 #include "subprocess.h"
 #include "temp_dir.h"
@@ -19,15 +19,6 @@ namespace hs::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The gauge without labels; -1 when absent.
-double processes_tracked(const std::string& text) {
-  const std::string name = "http_statistics_processes_tracked ";
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(name)) return std::stod(line.substr(name.size()));
-  return -1;
-}
 
 TEST(DaemonProcessesTracked, ServersOutsideTheCgroupAreNotTracked) {
   REQUIRE_ROOT();
@@ -58,7 +49,8 @@ TEST(DaemonProcessesTracked, ServersOutsideTheCgroupAreNotTracked) {
   EXPECT_TRUE(daemon.requests_by_status(outside_worker).empty());
   // Two more refreshes: whatever the accepts left has been read.
   std::this_thread::sleep_for(2500ms);
-  EXPECT_EQ(processes_tracked(daemon.get("/metrics")), 1) << daemon.get("/metrics");
+  EXPECT_EQ(unlabelled_value(daemon.get("/metrics"), "http_statistics_processes_tracked"), 1)
+      << daemon.get("/metrics");
 }
 
 }  // namespace

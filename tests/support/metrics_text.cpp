@@ -18,6 +18,14 @@ std::string sample_value(const std::string& text, const std::string& name,
   return "missing";
 }
 
+double unlabelled_value(const std::string& text, const std::string& name) {
+  const std::string prefix = name + " ";
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(prefix)) return std::stod(line.substr(prefix.size()));
+  return -1;
+}
+
 std::map<int, std::uint64_t> requests_by_status(const std::string& text, pid_t pid) {
   return requests_by_status(text, "process_pid=\"" + std::to_string(pid) + "\"");
 }

@@ -14,6 +14,10 @@ namespace hs::test {
 std::string sample_value(const std::string& text, const std::string& name,
                          const std::string& label);
 
+// The value of the sample of `name` without labels (a gauge such as
+// http_statistics_processes_tracked); -1 when there is none.
+double unlabelled_value(const std::string& text, const std::string& name);
+
 // http_server_requests_total of one process, summed by status code.
 std::map<int, std::uint64_t> requests_by_status(const std::string& text, pid_t pid);
 
