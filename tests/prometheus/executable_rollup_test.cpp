@@ -210,18 +210,12 @@ TEST(ExecutableRollup, ScrapesHaveNoPidAndCountWhatTheBoundDrops) {
   };
   auto e = parse_exposition(text());
   EXPECT_EQ(text().find("process_pid"), std::string::npos);
-  EXPECT_EQ(sample_value(e, "http_server_requests_total",
-                         {{"http_request_method", "GET"},
-                          {"http_response_status_code", "200"},
-                          {"url_scheme", "http"},
-                          {"process_executable_name", "nginx"}}),
-            12);
-  EXPECT_EQ(sample_value(e, "http_server_request_duration_seconds_count",
-                         {{"http_request_method", "GET"},
-                          {"http_response_status_code", "200"},
-                          {"url_scheme", "http"},
-                          {"process_executable_name", "nginx"}}),
-            12);
+  const hs::testing::Labels nginx_get_200 = {{"http_request_method", "GET"},
+                                             {"http_response_status_code", "200"},
+                                             {"url_scheme", "http"},
+                                             {"process_executable_name", "nginx"}};
+  EXPECT_EQ(sample_value(e, "http_server_requests_total", nginx_get_200), 12);
+  EXPECT_EQ(sample_value(e, "http_server_request_duration_seconds_count", nginx_get_200), 12);
   // nginx is gone; an app takes the place of one of its sums.
   current = snaps.next({worker(20, 1, 0, "app")});
   e = parse_exposition(text());
